@@ -1,0 +1,53 @@
+// Copyright (c) 2026 bitnet contributors. MIT license.
+// The only place N-API types meet kernel types: argument checks and mapping
+// C++ errors to typed JS errors (`code` = ERR_BITNET_*, "[op] message").
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+
+namespace bitnet {
+namespace napi {
+
+// Throws a JS error of the right class with `code` set.
+[[noreturn]] void throw_js(Napi::Env env, const bitnet::Error& error);
+
+// Runs body(); any bitnet::Error or std::exception becomes a JS exception.
+template <typename Body>
+Napi::Value guarded(const Napi::CallbackInfo& info, Body body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const bitnet::Error& error) {
+    throw_js(info.Env(), error);
+  } catch (const std::bad_alloc&) {
+    throw_js(info.Env(), out_of_memory("[native] out of memory"));
+  } catch (const std::exception& error) {
+    throw_js(info.Env(), bitnet::Error("ERR_BITNET_INTERNAL", std::string("[native] ") + error.what()));
+  }
+}
+
+struct ByteSpan {
+  uint8_t* data = nullptr;
+  size_t length = 0;
+};
+
+// An ArrayBuffer, a TypedArray or a DataView as raw bytes.
+ByteSpan bytes_of(const Napi::Value& value, const char* op, const char* name);
+// A typed array of exactly `type`, as a pointer to its first element.
+template <typename T>
+T* typed_data(const Napi::Value& value, napi_typedarray_type type, const char* op, const char* name, size_t* count);
+
+double number_arg(const Napi::CallbackInfo& info, size_t index, const char* op, const char* name);
+// Non-negative integer ≤ 2^53 - 1.
+uint64_t size_arg(const Napi::Value& value, const char* op, const char* name);
+// Reads an optional numeric property of an options object; `fallback` when absent or undefined.
+double option_number(const Napi::Value& options, const char* key, double fallback, const char* op);
+
+}  // namespace napi
+}  // namespace bitnet

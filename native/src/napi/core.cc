@@ -1,0 +1,377 @@
+// Copyright (c) 2026 bitnet contributors. MIT license.
+// Bindings for core/: CPU features, ISA selection, system info, thread pool,
+// aligned native memory and the bandwidth / compute probes.
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <vector>
+#include <string>
+
+#include "core/aligned_memory.h"
+#include "core/cpu_features.h"
+#include "core/system_info.h"
+#include "core/thread_pool.h"
+#include "cpu/kernels.h"
+#include "cpu/probe.h"
+#include "napi/convert.h"
+#include "napi/registry.h"
+
+#ifndef BITNET_VERSION
+#define BITNET_VERSION "0.0.0"
+#endif
+
+namespace bitnet {
+namespace napi {
+namespace {
+
+Napi::Value get_cpu_features(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const CpuFeatures& f = cpu_features();
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("architecture", f.architecture);
+    out.Set("vendor", f.vendor);
+    out.Set("brand", f.brand);
+    Napi::Object flags = Napi::Object::New(env);
+    auto set = [&](const char* name, bool value) { flags.Set(name, Napi::Boolean::New(env, value)); };
+    if (f.architecture == "x64") {
+      set("sse4.2", f.sse42);
+      set("avx", f.avx);
+      set("avx2", f.avx2);
+      set("fma", f.fma);
+      set("f16c", f.f16c);
+      set("avx512f", f.avx512f);
+      set("avx512bw", f.avx512bw);
+      set("avx512vl", f.avx512vl);
+      set("avx512dq", f.avx512dq);
+      set("avx512vnni", f.avx512vnni);
+      set("avx512bf16", f.avx512bf16);
+      set("avxvnni", f.avxvnni);
+    } else if (f.architecture == "arm64") {
+      set("neon", f.neon);
+      set("dotprod", f.dotprod);
+      set("i8mm", f.i8mm);
+      set("fp16", f.fp16);
+    }
+    out.Set("flags", flags);
+    return out;
+  });
+}
+
+Napi::Value get_isa(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const IsaSelection& selection = isa_selection();
+    kernels();  // build the table now so a bad tier fails here, not in a kernel
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("selected", isa_tier_name(selection.selected));
+    out.Set("best", isa_tier_name(selection.best));
+    out.Set("overridden", Napi::Boolean::New(env, selection.overridden));
+    out.Set("warning", selection.warning ? Napi::Value(Napi::String::New(env, selection.warning)) : env.Null());
+    Napi::Array supported = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (IsaTier tier : {IsaTier::generic, IsaTier::neon, IsaTier::avx2, IsaTier::avx512})
+      if (tier_supported(tier)) supported.Set(n++, isa_tier_name(tier));
+    out.Set("supported", supported);
+    return out;
+  });
+}
+
+Napi::Value get_cache_info(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (const CacheInfo& cache : cache_info()) {
+      Napi::Object entry = Napi::Object::New(env);
+      entry.Set("level", cache.level);
+      entry.Set("type", cache.type);
+      entry.Set("sizeBytes", static_cast<double>(cache.size_bytes));
+      entry.Set("lineBytes", static_cast<double>(cache.line_bytes));
+      entry.Set("sharedByCpus", cache.shared_by_cpus);
+      out.Set(n++, entry);
+    }
+    return out;
+  });
+}
+
+Napi::Value get_memory_info(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    MemoryInfo memory = memory_info();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("totalBytes", static_cast<double>(memory.total_bytes));
+    out.Set("availableBytes", static_cast<double>(memory.available_bytes));
+    out.Set("cgroupLimitBytes", memory.cgroup_limit_bytes < 0 ? info.Env().Null()
+                                                              : Napi::Number::New(info.Env(), double(memory.cgroup_limit_bytes)));
+    return out;
+  });
+}
+
+Napi::Value get_thread_info(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    ThreadPool& pool = global_thread_pool();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("poolThreads", static_cast<double>(pool.size()));
+    out.Set("availableCpus", static_cast<double>(available_cpu_count()));
+    out.Set("jobsRun", static_cast<double>(pool.jobs_run()));
+    out.Set("jobsInline", static_cast<double>(pool.jobs_inline()));
+    return out;
+  });
+}
+
+// Control block of one aligned allocation. The finalizer owns it; an explicit
+// free releases the memory early and leaves the block for the finalizer.
+struct Allocation {
+  void* data;
+  size_t size;
+  std::atomic<bool> freed{false};
+};
+
+void release(Napi::Env env, Allocation* allocation) {
+  if (!allocation->freed.exchange(true)) {
+    aligned_free(allocation->data);
+    note_aligned_free(allocation->size);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(allocation->size));
+  }
+}
+
+Napi::Value allocate_aligned(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1) throw invalid_argument("[allocateAligned] size is required");
+    uint64_t size = size_arg(info[0], "allocateAligned", "size");
+    uint64_t alignment = info.Length() > 1 && !info[1].IsUndefined() ? size_arg(info[1], "allocateAligned", "alignment") : 64;
+    void* data = aligned_allocate(size, alignment, "allocateAligned");
+    auto* allocation = new Allocation{data, size};
+    // Zero-filled, like `new ArrayBuffer`: no stale heap contents reach JS.
+    if (!(info.Length() > 2 && info[2].ToBoolean().Value())) std::memset(data, 0, size);
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
+        env, data, size,
+        [](Napi::Env finalize_env, void*, Allocation* hint) {
+          release(finalize_env, hint);
+          delete hint;
+        },
+        allocation);
+    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+    // The JS side keeps this token to free the memory before GC.
+    Napi::External<Allocation> token = Napi::External<Allocation>::New(env, allocation);
+    buffer.Set("__bitnetAllocation", token);  // not enumerable-critical; JS copies it to a WeakMap
+    return buffer;
+  });
+}
+
+Napi::Value free_aligned(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArrayBuffer())
+      throw invalid_argument("[freeAligned] expected an ArrayBuffer from allocateAligned");
+    Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+    Napi::Value token = buffer.Get("__bitnetAllocation");
+    if (!token.IsExternal()) throw invalid_argument("[freeAligned] this ArrayBuffer was not made by allocateAligned");
+    Allocation* allocation = token.As<Napi::External<Allocation>>().Data();
+    if (allocation->freed.load()) {
+      throw Error("ERR_BITNET_DISPOSED", "[freeAligned] this allocation was already freed");
+    }
+    // Detach first, so no JS view can reach the memory once it is returned.
+    buffer.Detach();
+    release(env, allocation);
+    return env.Undefined();
+  });
+}
+
+Napi::Value address_of(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1) throw invalid_argument("[addressOf] expected an ArrayBuffer or view");
+    ByteSpan span = bytes_of(info[0], "addressOf", "value");
+    return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(span.data)));
+  });
+}
+
+Napi::Value native_memory_stats(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("liveBytes", static_cast<double>(aligned_live_bytes()));
+  out.Set("liveBlocks", static_cast<double>(aligned_live_blocks()));
+  return out;
+}
+
+BandwidthOptions bandwidth_options(const Napi::Value& options) {
+  BandwidthOptions parsed;
+  double bytes = option_number(options, "bytes", 0, "measureBandwidth");
+  double threads = option_number(options, "threads", 0, "measureBandwidth");
+  double repetitions = option_number(options, "repetitions", 5, "measureBandwidth");
+  if (!(bytes >= 0) || std::floor(bytes) != bytes)
+    throw out_of_range("[measureBandwidth] bytes must be a non-negative integer, got " + std::to_string(bytes));
+  if (!(threads >= 0) || std::floor(threads) != threads)
+    throw out_of_range("[measureBandwidth] threads must be a non-negative integer, got " + std::to_string(threads));
+  if (!(repetitions >= 1 && repetitions <= 1000) || std::floor(repetitions) != repetitions)
+    throw out_of_range("[measureBandwidth] repetitions must be an integer from 1 to 1000, got " + std::to_string(repetitions));
+  parsed.bytes = static_cast<size_t>(bytes);
+  parsed.threads = static_cast<size_t>(threads);
+  parsed.repetitions = static_cast<int>(repetitions);
+  return parsed;
+}
+
+Napi::Object bandwidth_object(Napi::Env env, const BandwidthResult& result) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("readBytesPerSecond", result.read_bytes_per_second);
+  out.Set("triadBytesPerSecond", result.triad_bytes_per_second);
+  out.Set("bytes", static_cast<double>(result.bytes));
+  out.Set("threads", static_cast<double>(result.threads));
+  out.Set("isa", isa_tier_name(isa_selection().selected));
+  return out;
+}
+
+class BandwidthWorker : public Napi::AsyncWorker {
+ public:
+  BandwidthWorker(Napi::Env env, BandwidthOptions options)
+      : Napi::AsyncWorker(env), options_(options), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      result_ = measure_bandwidth(options_);
+    } catch (const bitnet::Error& error) {
+      code_ = error.code();
+      SetError(error.what());
+    } catch (const std::exception& error) {
+      code_ = "ERR_BITNET_INTERNAL";
+      SetError(error.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(bandwidth_object(Env(), result_)); }
+  void OnError(const Napi::Error& error) override {
+    Napi::Error js = Napi::Error::New(Env(), error.Message());
+    js.Set("code", code_);
+    deferred_.Reject(js.Value());
+  }
+
+ private:
+  BandwidthOptions options_;
+  BandwidthResult result_;
+  std::string code_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value measure_bandwidth_sync(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    return bandwidth_object(info.Env(), measure_bandwidth(bandwidth_options(info.Length() > 0 ? info[0] : info.Env().Undefined())));
+  });
+}
+
+Napi::Value measure_bandwidth_async(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto* worker = new BandwidthWorker(info.Env(), bandwidth_options(info.Length() > 0 ? info[0] : info.Env().Undefined()));
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  });
+}
+
+Napi::Value measure_compute_sync(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Value options = info.Length() > 0 ? info[0] : info.Env().Undefined();
+    double threads = option_number(options, "threads", 0, "measureCompute");
+    double seconds = option_number(options, "seconds", 0.05, "measureCompute");
+    if (!(threads >= 0) || std::floor(threads) != threads)
+      throw out_of_range("[measureCompute] threads must be a non-negative integer");
+    if (!(seconds > 0 && seconds <= 10)) throw out_of_range("[measureCompute] seconds must be in (0, 10]");
+    ComputeResult result = measure_compute(static_cast<size_t>(threads), seconds);
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("flopsPerSecond", result.flops_per_second);
+    out.Set("threads", static_cast<double>(result.threads));
+    out.Set("isa", isa_tier_name(isa_selection().selected));
+    return out;
+  });
+}
+
+// Sum of a Float64Array split over the pool by thread index, for testing the
+// pool (partials are summed in thread order, so the result is deterministic).
+Napi::Value thread_pool_sum(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    size_t count = 0;
+    if (info.Length() < 1) throw invalid_argument("[threadPoolSum] expected a Float64Array");
+    const double* data = typed_data<double>(info[0], napi_float64_array, "threadPoolSum", "values", &count);
+    size_t threads = info.Length() > 1 && !info[1].IsUndefined() ? size_arg(info[1], "threadPoolSum", "threads") : 0;
+    ThreadPool& pool = global_thread_pool();
+    size_t used = threads == 0 ? pool.size() : std::min(threads, pool.size());
+    std::vector<double> partial(used, 0.0);
+    std::vector<double> seen(used, 0.0);
+    pool.run(
+        [&](size_t t, size_t n) {
+          size_t begin = count * t / n, end = count * (t + 1) / n;
+          double sum = 0;
+          for (size_t i = begin; i < end; ++i) sum += data[i];
+          partial[t] = sum;
+          seen[t] = 1;
+        },
+        used);
+    double total = 0;
+    double ran = 0;
+    for (size_t t = 0; t < used; ++t) {
+      total += partial[t];
+      ran += seen[t];
+    }
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("sum", total);
+    out.Set("threadsRan", ran);
+    return out;
+  });
+}
+
+// Runs one probe kernel of a named tier over a Float32Array: lets tests check
+// every tier the CPU runs against the generic body, in one process.
+Napi::Value stream_sum_with_tier(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    size_t count = 0;
+    if (info.Length() < 2) throw invalid_argument("[streamSum] expected (values, tier)");
+    const float* data = typed_data<float>(info[0], napi_float32_array, "streamSum", "values", &count);
+    IsaTier tier;
+    std::string name = info[1].ToString().Utf8Value();
+    if (!parse_isa_tier(name, &tier)) throw invalid_argument("[streamSum] unknown tier \"" + name + "\"");
+    return Napi::Number::New(info.Env(), kernels_for(tier).stream_sum_f32(data, count));
+  });
+}
+
+Napi::Value triad_with_tier(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    size_t na = 0, nb = 0, nc = 0;
+    if (info.Length() < 5) throw invalid_argument("[streamTriad] expected (a, b, c, scalar, tier)");
+    float* a = typed_data<float>(info[0], napi_float32_array, "streamTriad", "a", &na);
+    const float* b = typed_data<float>(info[1], napi_float32_array, "streamTriad", "b", &nb);
+    const float* c = typed_data<float>(info[2], napi_float32_array, "streamTriad", "c", &nc);
+    if (na != nb || na != nc)
+      throw Error("ERR_BITNET_SHAPE_MISMATCH",
+                  "[streamTriad] lengths differ: " + std::to_string(na) + ", " + std::to_string(nb) + ", " + std::to_string(nc),
+                  ErrorKind::range);
+    float scalar = static_cast<float>(number_arg(info, 3, "streamTriad", "scalar"));
+    IsaTier tier;
+    std::string name = info[4].ToString().Utf8Value();
+    if (!parse_isa_tier(name, &tier)) throw invalid_argument("[streamTriad] unknown tier \"" + name + "\"");
+    kernels_for(tier).stream_triad_f32(a, b, c, scalar, na);
+    return info.Env().Undefined();
+  });
+}
+
+void init_core(Napi::Env env, Napi::Object exports) {
+  exports.Set("version", Napi::String::New(env, BITNET_VERSION));
+  exports.Set("getCpuFeatures", Napi::Function::New(env, get_cpu_features, "getCpuFeatures"));
+  exports.Set("getIsa", Napi::Function::New(env, get_isa, "getIsa"));
+  exports.Set("getCacheInfo", Napi::Function::New(env, get_cache_info, "getCacheInfo"));
+  exports.Set("getMemoryInfo", Napi::Function::New(env, get_memory_info, "getMemoryInfo"));
+  exports.Set("getThreadInfo", Napi::Function::New(env, get_thread_info, "getThreadInfo"));
+  exports.Set("allocateAligned", Napi::Function::New(env, allocate_aligned, "allocateAligned"));
+  exports.Set("freeAligned", Napi::Function::New(env, free_aligned, "freeAligned"));
+  exports.Set("addressOf", Napi::Function::New(env, address_of, "addressOf"));
+  exports.Set("nativeMemoryStats", Napi::Function::New(env, native_memory_stats, "nativeMemoryStats"));
+  exports.Set("measureBandwidth", Napi::Function::New(env, measure_bandwidth_sync, "measureBandwidth"));
+  exports.Set("measureBandwidthAsync", Napi::Function::New(env, measure_bandwidth_async, "measureBandwidthAsync"));
+  exports.Set("measureCompute", Napi::Function::New(env, measure_compute_sync, "measureCompute"));
+  exports.Set("threadPoolSum", Napi::Function::New(env, thread_pool_sum, "threadPoolSum"));
+  exports.Set("streamSum", Napi::Function::New(env, stream_sum_with_tier, "streamSum"));
+  exports.Set("streamTriad", Napi::Function::New(env, triad_with_tier, "streamTriad"));
+}
+
+}  // namespace
+}  // namespace napi
+}  // namespace bitnet
+
+BITNET_NAPI_AREA(core, bitnet::napi::init_core);

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BitNetError,
+  BitNetRangeError,
+  BitNetTypeError,
+  DisposedError,
+  ErrorCode,
+  formatValue,
+  invalidArgument,
+  isBitNetError,
+  outOfRange,
+} from './index.js';
+
+describe('errors', () => {
+  it('formats messages as [op] message and keeps code, op and details', () => {
+    const error = new BitNetError(ErrorCode.SHAPE_MISMATCH, 'matmul', 'inner dimensions differ: 3 vs 4', {
+      details: { a: [2, 3], b: [4, 5] },
+    });
+    expect(error.message).toBe('[matmul] inner dimensions differ: 3 vs 4');
+    expect(error.code).toBe('ERR_BITNET_SHAPE_MISMATCH');
+    expect(error.op).toBe('matmul');
+    expect(error.details).toEqual({ a: [2, 3], b: [4, 5] });
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  it('uses TypeError and RangeError subclasses where JS expects them', () => {
+    const typeError = invalidArgument('encode', 'text must be a string, got 42');
+    expect(typeError).toBeInstanceOf(TypeError);
+    expect(typeError).toBeInstanceOf(BitNetTypeError);
+    expect(typeError.code).toBe(ErrorCode.INVALID_ARGUMENT);
+    const rangeError = outOfRange('allocate', 'size must be positive, got -1');
+    expect(rangeError).toBeInstanceOf(RangeError);
+    expect(rangeError).toBeInstanceOf(BitNetRangeError);
+    expect(rangeError.message).toBe('[allocate] size must be positive, got -1');
+  });
+
+  it('chains causes', () => {
+    const cause = new Error('ENOENT');
+    const error = new BitNetError(ErrorCode.FILE_NOT_FOUND, 'load', 'missing', { cause });
+    expect(error.cause).toBe(cause);
+  });
+
+  it('recognises native errors by their code', () => {
+    const native = Object.assign(new RangeError('[allocateAligned] bad'), { code: 'ERR_BITNET_OUT_OF_RANGE' });
+    expect(isBitNetError(native)).toBe(true);
+    expect(isBitNetError(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe(false);
+    expect(isBitNetError('ERR_BITNET_X')).toBe(false);
+    expect(isBitNetError(new DisposedError('tensor.add', 'tensor'))).toBe(true);
+    expect(new DisposedError('tensor.add', 'tensor').message).toBe('[tensor.add] tensor has been disposed');
+  });
+
+  it('formats values for messages', () => {
+    expect(formatValue('a')).toBe('"a"');
+    expect(formatValue([1, 2, 3])).toBe('[1, 2, 3]');
+    expect(formatValue(Array.from({ length: 10 }, (_, i) => i))).toBe('[0, 1, 2, 3, 4, 5, 6, 7, … (10 items)]');
+    expect(formatValue(new Float32Array(4))).toBe('Float32Array(4)');
+    expect(formatValue(5n)).toBe('5n');
+    expect(formatValue(null)).toBe('null');
+    expect(formatValue({})).toBe('[object Object]');
+  });
+});

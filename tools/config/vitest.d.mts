@@ -1,0 +1,7 @@
+import type { ViteUserConfig } from 'vitest/config';
+export function packageTestConfig(options?: {
+  native?: boolean;
+  testTimeout?: number;
+  setupFiles?: string[];
+  execArgv?: string[];
+}): ViteUserConfig;
