@@ -1,0 +1,43 @@
+// The README's test command: runs every package's tests through turbo (all of
+// them, even after a failure), then sums the vitest JSON reports written in
+// this run and prints one closing line "N passed, N failed".
+//   node tools/scripts/run-tests.mjs [extra turbo args]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const started = Date.now();
+const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  env: process.env,
+});
+
+const isa = process.env.BITNET_CPU_ISA ? `-${process.env.BITNET_CPU_ISA}` : '';
+const reportName = `vitest${isa}.json`;
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const perPackage = [];
+for (const group of ['packages', 'native', 'tools']) {
+  const base = path.join(root, group);
+  if (!fs.existsSync(base)) continue;
+  const dirs = group === 'native' ? [base] : fs.readdirSync(base).map((name) => path.join(base, name));
+  for (const dir of dirs) {
+    const file = path.join(dir, 'test-results', reportName);
+    if (!fs.existsSync(file) || fs.statSync(file).mtimeMs < started - 1000) continue;
+    const report = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // A file that failed to load counts as one failure even with no test inside.
+    const brokenFiles = (report.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+    passed += report.numPassedTests;
+    failed += report.numFailedTests + brokenFiles;
+    skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+    perPackage.push(`${path.relative(root, dir)}: ${report.numPassedTests} passed, ${report.numFailedTests + brokenFiles} failed`);
+  }
+}
+if (turbo.status !== 0 && failed === 0) failed = 1; // a package failed before writing its report
+console.log(perPackage.map((line) => `  ${line}`).join('\n'));
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(turbo.status !== 0 || failed > 0 ? 1 : 0);
