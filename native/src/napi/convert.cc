@@ -2,6 +2,7 @@
 #include "napi/convert.h"
 
 #include <cmath>
+#include <sstream>
 
 namespace bitnet {
 namespace napi {
@@ -15,6 +16,21 @@ void throw_js(Napi::Env env, const bitnet::Error& error) {
   }
   js.Set("code", Napi::String::New(env, error.code()));
   throw js;
+}
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  std::string text = out.str();
+  // Shortest form that round-trips, as JS does for typical values.
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::ostringstream shorter;
+    shorter.precision(precision);
+    shorter << value;
+    if (std::stod(shorter.str()) == value) return shorter.str();
+  }
+  return text;
 }
 
 ByteSpan bytes_of(const Napi::Value& value, const char* op, const char* name) {

@@ -32,6 +32,22 @@ Napi::Value guarded(const Napi::CallbackInfo& info, Body body) {
   }
 }
 
+// Runs body() for a Promise-returning binding: errors reject the promise instead of throwing.
+template <typename Body>
+Napi::Value guarded_async(const Napi::CallbackInfo& info, Body body) {
+  Napi::Env env = info.Env();
+  try {
+    return guarded(info, body);
+  } catch (const Napi::Error& error) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(error.Value());
+    return deferred.Promise();
+  }
+}
+
+// A double as JS prints it ("1.5", not "1.500000").
+std::string format_number(double value);
+
 struct ByteSpan {
   uint8_t* data = nullptr;
   size_t length = 0;

@@ -200,11 +200,11 @@ BandwidthOptions bandwidth_options(const Napi::Value& options) {
   double threads = option_number(options, "threads", 0, "measureBandwidth");
   double repetitions = option_number(options, "repetitions", 5, "measureBandwidth");
   if (!(bytes >= 0) || std::floor(bytes) != bytes)
-    throw out_of_range("[measureBandwidth] bytes must be a non-negative integer, got " + std::to_string(bytes));
+    throw out_of_range("[measureBandwidth] bytes must be a non-negative integer, got " + format_number(bytes));
   if (!(threads >= 0) || std::floor(threads) != threads)
-    throw out_of_range("[measureBandwidth] threads must be a non-negative integer, got " + std::to_string(threads));
+    throw out_of_range("[measureBandwidth] threads must be a non-negative integer, got " + format_number(threads));
   if (!(repetitions >= 1 && repetitions <= 1000) || std::floor(repetitions) != repetitions)
-    throw out_of_range("[measureBandwidth] repetitions must be an integer from 1 to 1000, got " + std::to_string(repetitions));
+    throw out_of_range("[measureBandwidth] repetitions must be an integer from 1 to 1000, got " + format_number(repetitions));
   parsed.bytes = static_cast<size_t>(bytes);
   parsed.threads = static_cast<size_t>(threads);
   parsed.repetitions = static_cast<int>(repetitions);
@@ -258,7 +258,7 @@ Napi::Value measure_bandwidth_sync(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value measure_bandwidth_async(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
+  return guarded_async(info, [&]() -> Napi::Value {
     auto* worker = new BandwidthWorker(info.Env(), bandwidth_options(info.Length() > 0 ? info[0] : info.Env().Undefined()));
     Napi::Promise promise = worker->promise();
     worker->Queue();
