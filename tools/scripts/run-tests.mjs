@@ -39,5 +39,7 @@ for (const group of ['packages', 'native', 'tools']) {
 }
 if (turbo.status !== 0 && failed === 0) failed = 1; // a package failed before writing its report
 console.log(perPackage.map((line) => `  ${line}`).join('\n'));
+fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
+fs.writeFileSync(path.join(root, 'test-results', `summary${isa}.json`), JSON.stringify({ passed, failed, skipped, turboStatus: turbo.status }));
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(turbo.status !== 0 || failed > 0 ? 1 : 0);

@@ -1,0 +1,137 @@
+import { BitNetError, ErrorCode, invalidArgument } from '@bitnet/errors';
+import { type Device, type DeviceKind, deviceKinds } from './device.js';
+
+export interface ProbeResult {
+  available: boolean;
+  /** Why not, in words a user can act on (required when unavailable). */
+  reason?: string;
+}
+
+/**
+ * What a backend package registers on import (`@bitnet/metal`, `@bitnet/mlx`, …).
+ * `probe()` must be cheap after its first call and must never throw.
+ */
+export interface DeviceProvider {
+  kind: DeviceKind;
+  probe(): ProbeResult;
+  /** The devices of this kind; only called when probe() says available. */
+  devices(): Device[];
+}
+
+const providers = new Map<DeviceKind, DeviceProvider>();
+const deviceCache = new Map<DeviceKind, Device[]>();
+
+/** Registers (or replaces) the provider of one device kind. Returns a function that unregisters it. */
+export function registerDeviceProvider(provider: DeviceProvider): () => void {
+  if (!provider || !deviceKinds.includes(provider.kind)) {
+    throw invalidArgument('registerDeviceProvider', `kind must be one of ${deviceKinds.join(', ')}, got ${String(provider?.kind)}`);
+  }
+  if (typeof provider.probe !== 'function' || typeof provider.devices !== 'function') {
+    throw invalidArgument('registerDeviceProvider', 'a provider needs probe() and devices() functions');
+  }
+  providers.set(provider.kind, provider);
+  deviceCache.delete(provider.kind);
+  return () => {
+    if (providers.get(provider.kind) === provider) {
+      providers.delete(provider.kind);
+      deviceCache.delete(provider.kind);
+    }
+  };
+}
+
+function platformName(): string {
+  return `${process.platform}-${process.arch}`;
+}
+
+/** Why a kind with no registered provider is missing, with the fix. */
+function missingProviderReason(kind: DeviceKind): string {
+  switch (kind) {
+    case 'metal':
+      return process.platform === 'darwin'
+        ? 'no Metal provider is registered: install @bitnet/metal and import it'
+        : `Metal needs macOS on Apple hardware; this is ${platformName()}`;
+    case 'mlx':
+      return process.platform === 'darwin' || process.platform === 'linux'
+        ? 'no MLX provider is registered: install @bitnet/mlx and import it'
+        : `MLX does not run on ${platformName()}`;
+    case 'cuda':
+      return 'no CUDA provider is registered: bitnet has no CUDA backend yet';
+    case 'cpu':
+      return 'the CPU provider is not registered (import @bitnet/device)';
+  }
+}
+
+/** Availability of one kind, with the reason when it is not available. Never throws. */
+export function probeDeviceKind(kind: DeviceKind): ProbeResult {
+  const provider = providers.get(kind);
+  if (!provider) return { available: false, reason: missingProviderReason(kind) };
+  try {
+    const result = provider.probe();
+    if (result.available) return { available: true };
+    return { available: false, reason: result.reason ?? 'the provider reported it unavailable without a reason' };
+  } catch (error) {
+    return { available: false, reason: `the ${kind} provider's probe failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+function devicesOf(kind: DeviceKind): Device[] {
+  if (!probeDeviceKind(kind).available) return [];
+  let devices = deviceCache.get(kind);
+  if (!devices) {
+    try {
+      devices = providers.get(kind)!.devices();
+    } catch {
+      devices = [];
+    }
+    deviceCache.set(kind, devices);
+  }
+  return devices;
+}
+
+/** Devices that work now, in kind order cpu, metal, mlx, cuda. */
+export function listDevices(): Device[] {
+  return deviceKinds.flatMap(devicesOf);
+}
+
+/** One device by id (`cpu`, `metal:0`, `mlx:gpu`) or by kind (its first device). */
+export function getDevice(idOrKind: string): Device {
+  if (typeof idOrKind !== 'string' || !idOrKind) {
+    throw invalidArgument('getDevice', `expected a device id or kind, got ${String(idOrKind)}`);
+  }
+  const kind = idOrKind.split(':')[0] as DeviceKind;
+  if (!deviceKinds.includes(kind)) {
+    throw invalidArgument('getDevice', `unknown device "${idOrKind}"; kinds are ${deviceKinds.join(', ')}`);
+  }
+  const probe = probeDeviceKind(kind);
+  if (!probe.available) {
+    throw new BitNetError(ErrorCode.UNAVAILABLE, 'getDevice', `${kind} is unavailable: ${probe.reason}`, { details: { kind, reason: probe.reason } });
+  }
+  const devices = devicesOf(kind);
+  const device = idOrKind.includes(':') ? devices.find((candidate) => candidate.id === idOrKind) : devices[0];
+  if (!device) {
+    throw new BitNetError(ErrorCode.UNAVAILABLE, 'getDevice', `no device "${idOrKind}"; ${kind} devices: ${devices.map((d) => d.id).join(', ') || 'none'}`);
+  }
+  return device;
+}
+
+export interface DeviceInfo {
+  cpu: boolean;
+  metal: boolean;
+  mlx: boolean;
+  cuda: boolean;
+}
+
+/** Which kinds work now: `{ cpu, metal, mlx, cuda }`. */
+export function getDeviceInfo(): DeviceInfo {
+  return {
+    cpu: probeDeviceKind('cpu').available,
+    metal: probeDeviceKind('metal').available,
+    mlx: probeDeviceKind('mlx').available,
+    cuda: probeDeviceKind('cuda').available,
+  };
+}
+
+/** Each kind with its availability and reason, for `bitnet info`. */
+export function getBackendStatus(): Array<{ kind: DeviceKind } & ProbeResult> {
+  return deviceKinds.map((kind) => ({ kind, ...probeDeviceKind(kind) }));
+}
