@@ -1,0 +1,58 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getNative } from '@bitnet/native';
+import { describe, expect, it } from 'vitest';
+import { type CommandIO, main } from './index.js';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+
+function capture(): CommandIO & { stdout: string; stderr: string } {
+  const io = { stdout: '', stderr: '', isTTY: false, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  return io;
+}
+
+describe('bitnet CLI', () => {
+  it('prints help and uses exit code 2 for bad usage', async () => {
+    const io = capture();
+    expect(await main(['--help'], io)).toBe(0);
+    expect(io.stdout).toContain('Usage: bitnet <command>');
+    const bad = capture();
+    expect(await main(['frobnicate'], bad)).toBe(2);
+    expect(bad.stderr).toContain('unknown command "frobnicate"');
+    const badOption = capture();
+    expect(await main(['info', '--bogus'], badOption)).toBe(2);
+    expect(badOption.stderr).toContain("Unknown option '--bogus'");
+    expect(await main([], capture())).toBe(2);
+    const version = capture();
+    expect(await main(['--version'], version)).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('info --json reports the devices, the native ISA and why other backends are unavailable', async () => {
+    const io = capture();
+    expect(await main(['info', '--json', '--no-bandwidth'], io)).toBe(0);
+    const report = JSON.parse(io.stdout);
+    expect(report.selected.id).toBe('cpu');
+    expect(report.devices[0].capabilities.simd.tier).toBe(getNative().getIsa().selected);
+    const metal = report.backends.find((b: { kind: string }) => b.kind === 'metal');
+    expect(metal.available).toBe(process.platform === 'darwin' && metal.available);
+    if (process.platform !== 'darwin') expect(metal.reason).toContain('Metal needs macOS');
+  });
+
+  it('info prints measured bandwidth as text', async () => {
+    const io = capture();
+    expect(await main(['info'], io)).toBe(0);
+    expect(io.stdout).toMatch(/bandwidth {4}1 thread\(s\): read \d+\.\d GB\/s, triad \d+\.\d GB\/s/);
+    expect(io.stdout).toContain(`SIMD tier    ${getNative().getIsa().selected}`);
+  });
+
+  it('runs as an executable with errors on stderr', () => {
+    const out = execFileSync(process.execPath, [bin, 'info', '--no-bandwidth'], { encoding: 'utf8' });
+    expect(out).toContain('selected       cpu');
+    const failed = spawnSync(process.execPath, [bin, 'info', 'extra'], { encoding: 'utf8' });
+    expect(failed.status).toBe(2);
+    expect(failed.stderr).toContain('info takes no arguments, got extra');
+    expect(failed.stdout).toBe('');
+  });
+});

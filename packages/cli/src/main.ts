@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { isBitNetError } from '@bitnet/errors';
+import packageJson from '../package.json';
+import { info, infoHelp } from './commands/info.js';
+import { type CommandIO, ExitCode, UsageError, processIO } from './io.js';
+
+export const mainHelp = `Usage: bitnet <command> [options]
+
+Commands:
+  info        devices, capabilities, SIMD tier, backends and measured bandwidth
+
+Run \`bitnet <command> --help\` for a command's options.
+Exit codes: 0 success, 1 the command failed, 2 bad usage. Errors go to stderr.
+`;
+
+type Command = {
+  help: string;
+  options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }>;
+  run: (io: CommandIO, values: Record<string, unknown>, positionals: string[]) => Promise<number>;
+};
+
+const commands: Record<string, Command> = {
+  info: {
+    help: infoHelp,
+    options: { json: { type: 'boolean' }, 'no-bandwidth': { type: 'boolean' } },
+    run: (io, values, positionals) => {
+      if (positionals.length) throw new UsageError(`info takes no arguments, got ${positionals.join(' ')}`);
+      return info(io, { json: Boolean(values.json), bandwidth: !values['no-bandwidth'] });
+    },
+  },
+};
+
+/** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
+export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    (name ? io.out : io.err)(mainHelp);
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(`${packageJson.version}\n`);
+    return ExitCode.ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`bitnet: unknown command "${name}"\n\n${mainHelp}`);
+    return ExitCode.usage;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.err(`bitnet ${name}: ${(error as Error).message}\n\n${command.help}`);
+    return ExitCode.usage;
+  }
+  if (parsed.values.help) {
+    io.out(command.help);
+    return ExitCode.ok;
+  }
+  try {
+    return await command.run(io, parsed.values, parsed.positionals);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`bitnet ${name}: ${error.message}\n\n${command.help}`);
+      return ExitCode.usage;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const code = isBitNetError(error) ? ` (${(error as { code: string }).code})` : '';
+    io.err(`bitnet ${name}: ${message}${code}\n`);
+    return ExitCode.failure;
+  }
+}
