@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isBitNetError } from '@bitnet/errors';
 import packageJson from '../package.json';
+import { bench, benchHelp } from './commands/bench.js';
 import { info, infoHelp } from './commands/info.js';
 import { type CommandIO, ExitCode, UsageError, processIO } from './io.js';
 
@@ -8,6 +9,7 @@ export const mainHelp = `Usage: bitnet <command> [options]
 
 Commands:
   info        devices, capabilities, SIMD tier, backends and measured bandwidth
+  bench       run the package benchmarks; JSON + an HTML report with charts
 
 Run \`bitnet <command> --help\` for a command's options.
 Exit codes: 0 success, 1 the command failed, 2 bad usage. Errors go to stderr.
@@ -27,6 +29,18 @@ const commands: Record<string, Command> = {
       if (positionals.length) throw new UsageError(`info takes no arguments, got ${positionals.join(' ')}`);
       return info(io, { json: Boolean(values.json), bandwidth: !values['no-bandwidth'] });
     },
+  },
+  bench: {
+    help: benchHelp,
+    options: { out: { type: 'string' }, list: { type: 'boolean' }, json: { type: 'boolean' }, 'report-only': { type: 'boolean' } },
+    run: (io, values, positionals) =>
+      bench(io, {
+        suites: positionals,
+        out: values.out as string | undefined,
+        list: Boolean(values.list),
+        json: Boolean(values.json),
+        reportOnly: Boolean(values['report-only']),
+      }),
   },
 };
 

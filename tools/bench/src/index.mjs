@@ -2,6 +2,7 @@
 // of many iterations after warm-up), puts peers next to ours, measures the
 // memory-bandwidth probe in the same run, prints a table and writes JSON.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -99,7 +100,9 @@ export class BenchSuite {
     const bandwidth = [];
     let native = null;
     if (this.options.bandwidth) {
-      const { getNative } = await import('@bitnet/native');
+      // Resolved from the package being benchmarked, so this runner needs no dependency on the addon.
+      const requireFromCaller = createRequire(path.join(process.cwd(), 'package.json'));
+      const { getNative } = requireFromCaller('@bitnet/native');
       native = getNative();
       const threadCounts = this.options.bandwidth.threads ?? [1, native.getThreadInfo().poolThreads];
       for (const threads of [...new Set(threadCounts)]) {
