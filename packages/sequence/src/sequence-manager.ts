@@ -502,7 +502,7 @@ export class SequenceManager {
         details: { sequence: rows.sample[row], length: rows.length[row], paddedLength: width },
       });
     }
-    const useTypes = hasPair || templateHasTypes(this.#single);
+    const useTypes = hasPair || templateHasTypes(this.#single) || (this.#padTypeId !== 0 && this.#paddingStrategy !== PaddingStrategy.None);
     const useSpecialMask = this.#single.added > 0 || (hasPair && this.#pair!.added > 0);
     return { rows, firsts, seconds, hasPair, width, layout, useTypes, useSpecialMask };
   }
