@@ -1,0 +1,99 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { analyzeBatchLengths, bucketByLength, createBatches, packSequences, paddingWaste, percentile } from './index.js';
+import { createRandom } from './random.js';
+
+/** A realistic length distribution: log-normal (median ~120 tokens, long tail), clipped to [4, 1024]. */
+function realisticLengths(count: number, seed: number): number[] {
+  const random = createRandom(seed);
+  return Array.from({ length: count }, () => {
+    const u = Math.max(random(), 1e-12);
+    const v = random();
+    const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    return Math.min(1024, Math.max(4, Math.round(Math.exp(4.8 + 0.9 * normal))));
+  });
+}
+
+describe('createBatches', () => {
+  it('property: every index exactly once, budgets respected, batch facts exact', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 300, max: 4000 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.constantFrom<'sorted' | 'bucketed' | 'sequential'>('sorted', 'bucketed', 'sequential'),
+        fc.boolean(),
+        fc.integer(),
+        fc.option(fc.constantFrom(1, 8), { nil: undefined }),
+        (lengths, maxTokens, maxBatchSize, strategy, shuffle, seed, multiple) => {
+          const batches = createBatches(lengths, { maxTokens: Math.max(maxTokens, 304), maxBatchSize, strategy, boundaries: [32, 64, 128, 256], shuffle, seed, padToMultipleOf: multiple });
+          const seen = new Int32Array(lengths.length);
+          for (const batch of batches) {
+            expect(batch.indices.length).toBeGreaterThan(0);
+            expect(batch.indices.length).toBeLessThanOrEqual(maxBatchSize);
+            expect(batch.indices.length * batch.paddedLength).toBeLessThanOrEqual(Math.max(maxTokens, 304));
+            const ls = Array.from(batch.indices, (i) => lengths[i]);
+            expect(batch.maxLength).toBe(Math.max(...ls));
+            expect(batch.tokens).toBe(ls.reduce((a, b) => a + b, 0));
+            expect(batch.paddingTokens).toBe(batch.indices.length * batch.paddedLength - batch.tokens);
+            for (const i of batch.indices) seen[i]++;
+          }
+          expect(Array.from(seen).every((n) => n === 1)).toBe(true);
+          // Same seed, same batches.
+          expect(createBatches(lengths, { maxTokens: Math.max(maxTokens, 304), maxBatchSize, strategy, boundaries: [32, 64, 128, 256], shuffle, seed, padToMultipleOf: multiple })).toEqual(batches);
+        },
+      ),
+      { numRuns: 200, seed: 1 },
+    );
+  });
+
+  it('bucketing and packing waste less padding than naive batching on a realistic length distribution', () => {
+    const lengths = realisticLengths(20_000, 42);
+    const naive = paddingWaste(createBatches(lengths, { maxBatchSize: 32, strategy: 'sequential' }));
+    const bucketed = paddingWaste(createBatches(lengths, { maxBatchSize: 32, boundaries: [32, 64, 128, 256, 512], shuffle: true, seed: 1 }));
+    const sorted = paddingWaste(createBatches(lengths, { maxBatchSize: 32, shuffle: true, seed: 1 }));
+    const packed = packSequences(lengths.map((n) => new Int32Array(n)), { maxLength: 1024 });
+    expect(naive.paddingRate).toBeGreaterThan(0.5);
+    expect(bucketed.paddingRate).toBeLessThan(naive.paddingRate / 2);
+    expect(sorted.paddingRate).toBeLessThan(naive.paddingRate / 2);
+    expect(packed.paddingRate).toBeLessThan(0.02);
+    expect(naive.tokens).toBe(bucketed.tokens);
+  });
+
+  it('a sequence longer than the token budget is an error', () => {
+    expect(() => createBatches([10, 5000], { maxTokens: 4096 })).toThrow(/sequence 1 has 5000 tokens/);
+  });
+});
+
+describe('bucketByLength', () => {
+  it('puts each length in the first bucket whose bound is >= it', () => {
+    const buckets = bucketByLength([1, 32, 33, 64, 65, 1000], [32, 64]);
+    expect(buckets.map((b) => Array.from(b))).toEqual([[0, 1], [2, 3], [4, 5]]);
+  });
+});
+
+describe('analyzeBatchLengths', () => {
+  it('property: statistics equal a float64 reference', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 300 }), (lengths) => {
+        const analysis = analyzeBatchLengths(lengths, { bins: 7 });
+        const sorted = [...lengths].sort((a, b) => a - b);
+        const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+        expect(analysis.min).toBe(sorted[0]);
+        expect(analysis.max).toBe(sorted.at(-1));
+        expect(analysis.mean).toBeCloseTo(mean, 9);
+        expect(analysis.standardDeviation).toBeCloseTo(Math.sqrt(lengths.reduce((s, x) => s + (x - mean) ** 2, 0) / lengths.length), 6);
+        const mid = sorted.length >> 1;
+        expect(analysis.median).toBe(sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2);
+        expect(analysis.histogram.counts.reduce((a, b) => a + b, 0)).toBe(lengths.length);
+        expect(analysis.paddingIfSingleBatch).toBe(sorted.at(-1)! * lengths.length - lengths.reduce((a, b) => a + b, 0));
+      }),
+      { numRuns: 200, seed: 2 },
+    );
+  });
+  it('percentiles interpolate linearly like numpy', () => {
+    // numpy.percentile([1, 2, 3, 4], [0, 25, 90]) == [1, 1.75, 3.7]
+    expect([0, 25, 90].map((p) => percentile([1, 2, 3, 4], p))).toEqual([1, 1.75, 3.7]);
+    expect(analyzeBatchLengths([[1, 2], [3], [4, 5, 6]]).max).toBe(3);
+  });
+});

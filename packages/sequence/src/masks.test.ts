@@ -1,0 +1,79 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  additiveAttentionMask,
+  attentionMask4d,
+  blockDiagonalMask,
+  causalMask,
+  FLOAT32_MASKED_VALUE,
+  packSequences,
+  PaddingStrategy,
+  paddingMask,
+  positionIds,
+  SequenceManager,
+} from './index.js';
+
+describe('masks', () => {
+  it('causal mask is lower triangular', () => {
+    expect(Array.from(causalMask(3).data)).toEqual([1, 0, 0, 1, 1, 0, 1, 1, 1]);
+  });
+
+  it('property: 4-D padding+causal mask, additive mask and position ids equal a direct reference', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom<'left' | 'right'>('left', 'right'),
+        fc.boolean(),
+        (lengths, side, causal) => {
+          const batch = new SequenceManager().withPaddingSide(side).processBatch(lengths.map((n) => Array.from({ length: n }, (_, i) => i + 1)));
+          const [rows, length] = batch.shape!;
+          const mask = attentionMask4d(batch, { causal });
+          const additive = additiveAttentionMask(batch, { causal });
+          const positions = positionIds(batch);
+          expect(mask.shape).toEqual([rows, 1, length, length]);
+          expect(paddingMask(batch).data).toBe(batch.attentionMask);
+          for (let b = 0; b < rows; b++) {
+            const pad = length - lengths[b];
+            const realStart = side === 'left' ? pad : 0;
+            for (let q = 0; q < length; q++) {
+              for (let k = 0; k < length; k++) {
+                const keyReal = k >= realStart && k < realStart + lengths[b];
+                const allowed = keyReal && (!causal || k <= q);
+                const index = (b * length + q) * length + k;
+                expect(mask.data[index]).toBe(allowed ? 1 : 0);
+                expect(additive.data[index]).toBe(allowed ? 0 : Math.fround(FLOAT32_MASKED_VALUE));
+              }
+              const cell = b * length + q;
+              expect(positions.data[cell]).toBe(q >= realStart && q < realStart + lengths[b] ? q - realStart : 0);
+            }
+          }
+        },
+      ),
+      { numRuns: 100, seed: 5 },
+    );
+  });
+
+  it('masks refuse a ragged batch', () => {
+    const ragged = new SequenceManager().withPaddingStrategy(PaddingStrategy.None).processBatch([[1, 2], [3]]);
+    expect(() => attentionMask4d(ragged)).toThrow(/ragged/);
+  });
+
+  it('property: block-diagonal mask of packed rows allows exactly same-segment (causal) pairs', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 12 }), fc.boolean(), (lengths, causal) => {
+        const packed = packSequences(lengths.map((n) => new Array(n).fill(5)), { maxLength: 12 });
+        const mask = blockDiagonalMask(packed.segmentIds, packed.rows, packed.sequenceLength, { causal });
+        const L = packed.sequenceLength;
+        for (let r = 0; r < packed.rows; r++)
+          for (let q = 0; q < L; q++)
+            for (let k = 0; k < L; k++) {
+              const sq = packed.segmentIds[r * L + q];
+              const sk = packed.segmentIds[r * L + k];
+              const allowed = sq !== 0 && sq === sk && (!causal || k <= q);
+              expect(mask.data[(r * L + q) * L + k]).toBe(allowed ? 1 : 0);
+            }
+      }),
+      { numRuns: 100, seed: 9 },
+    );
+  });
+});
