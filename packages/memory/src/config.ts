@@ -59,11 +59,11 @@ export interface MemoryPoolConfig {
   smallBlockThreshold?: number;
   /** Bytes of each small-pool arena (rounded up to a power of two). Default 16 MiB. */
   initialSmallPoolSize?: number;
-  /** Most bytes the small pool of one device reserves. Default 1 GiB (at most memoryLimit). */
+  /** Most bytes the small pool of one device reserves. Default 1 GiB. */
   maxSmallPoolSize?: number;
   /** Bytes of each large-pool arena (rounded up to a power of two; larger requests get their own). Default 64 MiB. */
   initialLargePoolSize?: number;
-  /** Most bytes the large pool of one device reserves. Default memoryLimit. */
+  /** Most bytes the large pool of one device reserves (address space; tail trimming commits only what blocks use). Default 2 × memoryLimit. */
   maxLargePoolSize?: number;
   /** Most bytes live at once per device; pressure is measured against it. Default: the device's capacity (RAM or cgroup limit for cpu). */
   memoryLimit?: number;

@@ -84,7 +84,7 @@ export class DevicePool {
       backend,
       BUDDY_UNIT,
       config.initialSmallPoolSize,
-      Math.min(config.maxSmallPoolSize, Math.max(this.memoryLimit, BUDDY_UNIT)),
+      config.maxSmallPoolSize,
       'maxSmallPoolSize',
     );
     this.small = new SlabPool(this.sizeClasses, smallRegion);
@@ -94,7 +94,9 @@ export class DevicePool {
       backend,
       BUDDY_UNIT,
       config.initialLargePoolSize,
-      config.maxLargePoolSize ?? Math.max(this.memoryLimit, BUDDY_UNIT),
+      // Default: twice the limit, so a request near the limit still finds a power-of-two
+      // arena; tail trimming leaves the unused part of such an arena free for others.
+      config.maxLargePoolSize ?? Math.max(2 * this.memoryLimit, BUDDY_UNIT),
       config.maxLargePoolSize === null ? 'memoryLimit' : 'maxLargePoolSize',
     );
     this.pressureBytes = pressureRatios(config.tracking.pressureThresholdRatio).map((ratio) => ratio * this.memoryLimit);
