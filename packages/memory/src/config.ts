@@ -32,7 +32,7 @@ export interface TrackingConfig {
   /**
    * Detailed level: one allocation in this many (on average, at random) gets
    * its stack captured; 1 = every allocation. A stack capture costs a few
-   * microseconds, far more than the allocation. Default 64.
+   * microseconds, far more than the allocation. Default 256.
    */
   stackSampleInterval?: number;
   /** Detailed level: events kept in the allocation timeline ring. Default 4096. */
@@ -168,7 +168,7 @@ export function resolveConfig(config: MemoryPoolConfig = {}): ResolvedPoolConfig
     pressureThresholdRatio: ratio('trackingConfig.pressureThresholdRatio', trackingInput.pressureThresholdRatio, 0.8),
     leakDetectionIntervalMs,
     leakThresholdMs: positiveInteger('trackingConfig.leakThresholdMs', trackingInput.leakThresholdMs, 60_000, 0),
-    stackSampleInterval: positiveInteger('trackingConfig.stackSampleInterval', trackingInput.stackSampleInterval, 64),
+    stackSampleInterval: positiveInteger('trackingConfig.stackSampleInterval', trackingInput.stackSampleInterval, 256),
     timelineCapacity: positiveInteger('trackingConfig.timelineCapacity', trackingInput.timelineCapacity, 4096, 16, 1 << 24),
   };
   const cleanup: ResolvedCleanupConfig = {

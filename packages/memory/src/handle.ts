@@ -77,7 +77,7 @@ export class MemoryHandle {
     // Assigned here rather than as field initialisers: V8 builds the object faster.
     this.blockBuffer = null;
     this.bufferRef = null;
-    this.time = 0;
+    this.time = 0.5; // a double from the start, so the field never changes representation
     this.stack = null;
     this.record = null;
     this.youngIndex = -1;

@@ -353,7 +353,9 @@ export class Tracker {
 }
 
 function lifetimeBucket(ms: number): number {
-  if (!(ms > 0)) return 0;
-  const bucket = Math.floor(Math.log2(ms)) + 20;
-  return bucket < 0 ? 0 : bucket >= LIFETIME_BUCKETS ? LIFETIME_BUCKETS - 1 : bucket;
+  // floor(log2(ms)) + 20 with integer ops (Math.log2 is slow on this path).
+  const scaled = ms * 1048576;
+  if (!(scaled >= 1)) return 0;
+  const bucket = scaled < 0x80000000 ? 31 - Math.clz32(scaled) : Math.floor(Math.log2(scaled));
+  return bucket >= LIFETIME_BUCKETS ? LIFETIME_BUCKETS - 1 : bucket;
 }
