@@ -151,7 +151,7 @@ function tensorWorkload(pool, steps) {
 }
 
 suite.note(`C++ loop, no addon call: malloc/free 64 B ${native.memoryBenchMallocFreeLoop(64, 1e6).toFixed(1)} ns/pair, 1 MiB ${native.memoryBenchMallocFreeLoop(MiB, 1e5).toFixed(1)} ns/pair`);
-suite.note(`empty addon call: measured inside the groups as part of the native rows; load average at start ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+suite.note(`load average at start ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 const report = await suite.run();
 console.log('\nns per allocate+free pair (median):');
 for (const row of report.rows) {
