@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBitNetError } from '@bitnet/errors';
-import { PaddingStrategy, SequenceManager, TruncationStrategy, type SequenceInput, type Side } from './index.js';
+import { longestFirstLengths, PaddingStrategy, SequenceManager, TruncationStrategy, type SequenceInput, type Side } from './index.js';
 import { createWordLevelTokenizer, hf, idsToText, SPECIAL, toRow, type HfRow } from './testing/hf.js';
 
 type Strategy = (typeof TruncationStrategy)[keyof typeof TruncationStrategy];
@@ -60,7 +60,8 @@ function ourTemplate(name: Case['template']) {
   return undefined;
 }
 
-const ids = (maxLength: number) => fc.array(fc.integer({ min: 0, max: 59 }), { minLength: 1, maxLength });
+// size 'medium': lengths reach 24 often enough that both parts of a pair exceed max lengths up to 28.
+const ids = (maxLength: number) => fc.array(fc.integer({ min: 0, max: 59 }), { minLength: 1, maxLength, size: 'medium' });
 
 const caseArbitrary = (overflow: boolean): fc.Arbitrary<Case> =>
   fc.record({
@@ -130,34 +131,17 @@ function roundUp(value: number, multiple: number | undefined) {
   return multiple && value % multiple ? value + multiple - (value % multiple) : value;
 }
 
-/**
- * Lengths HF's truncate_encodings cuts a pair's parts to. Taken from an encode with direction left: HF
- * 0.23.x right-direction encodes stop tokenizing at max_length (huggingface/tokenizers#2091), which caps
- * both lengths before LongestFirst compares them; the lengths do not depend on the direction otherwise.
- */
+/** Lengths HF 0.23.2's encode keeps of each part of an input (its own truncation, the case's direction). */
 async function hfKeptLengths(c: Case, a: number[], b: number[] | null): Promise<[number, number]> {
-  const { tokenizer, strategy } = hfTokenizerFor(c);
-  tokenizer.setTruncation(c.maxLength, { strategy: strategy as never, direction: 'left', stride: 0 });
+  const { tokenizer, strategy, direction } = hfTokenizerFor(c);
+  tokenizer.setTruncation(c.maxLength, { strategy: strategy as never, direction, stride: 0 });
   const encoding = b ? await tokenizer.encode(idsToText(a), idsToText(b)) : await tokenizer.encode(idsToText(a));
   const sequenceIds = encoding.getSequenceIds();
   return [sequenceIds.filter((s) => s === 0).length, sequenceIds.filter((s) => s === 1).length];
 }
 
-/**
- * HF 0.23.x stops tokenizing a part once it has the budget's worth of tokens (huggingface/tokenizers#2091),
- * in both directions, so LongestFirst sees both parts as equal when both reach the budget and gives the odd
- * token to the second part; HF's truncate_encodings (and 0.22.2) gives it to the longer part. We follow
- * truncate_encodings; these inputs are checked against HF's own unit-test table in truncation.test.ts.
- */
-function cappedByEarlyExit(c: Case, input: number[] | [number[], number[]]): boolean {
-  if (!Array.isArray(input[0]) || c.truncation === 'only-first' || c.truncation === 'only-second') return false;
-  const [a, b] = input as [number[], number[]];
-  const budget = c.maxLength - (TEMPLATES[c.template]?.added[1] ?? 0);
-  return Math.min(a.length, b.length) >= budget && a.length > b.length && budget % 2 === 1;
-}
-
 /** HF's main encodings (no overflow) for the case, or the error HF raises. */
-async function hfMainRows(c: Case): Promise<{ rows: HfRow[]; typesComparable: boolean } | Error> {
+async function hfMainRows(c: Case): Promise<HfRow[] | Error> {
   const { tokenizer, strategy, direction } = hfTokenizerFor(c);
   tokenizer.setTruncation(c.maxLength, { strategy: strategy as never, direction, stride: 0 });
   const hasPair = c.inputs.some((input) => Array.isArray(input[0]));
@@ -166,35 +150,27 @@ async function hfMainRows(c: Case): Promise<{ rows: HfRow[]; typesComparable: bo
       // Singles: HF's whole pipeline, batch padding included.
       if (c.padding !== 'none') tokenizer.setPadding(hfPadding(c));
       const encodings = await tokenizer.encodeBatch(c.inputs.map((input) => idsToText(input as number[])));
-      return { rows: encodings.map(toRow), typesComparable: true };
+      return encodings.map(toRow);
     }
-    // Pairs (the node binding's encodeBatch takes strings only): encode each input; for direction right,
-    // cut HF's raw encodings with Encoding.truncate to the lengths HF decides, then Tokenizer.postProcess.
-    const plain = hfTokenizerFor(c).tokenizer;
-    const encodings = [];
-    for (const input of c.inputs) {
-      const isPair = Array.isArray(input[0]);
-      const a = (isPair ? input[0] : input) as number[];
-      const b = isPair ? (input[1] as number[]) : null;
-      if (direction === 'left') {
+    // Pairs (the node binding's encodeBatch takes strings only): HF's encode per input, truncation and
+    // padding included, padding to a fixed length (for LongestInBatch the longest of HF's unpadded rows).
+    const encodeAll = async () => {
+      const encodings = [];
+      for (const input of c.inputs) {
+        const isPair = Array.isArray(input[0]);
+        const a = (isPair ? input[0] : input) as number[];
+        const b = isPair ? (input[1] as number[]) : null;
         encodings.push(b ? await tokenizer.encode(idsToText(a), idsToText(b)) : await tokenizer.encode(idsToText(a)));
-        continue;
       }
-      const [keptA, keptB] = await hfKeptLengths(c, a, b);
-      const encodingA = await plain.encode(idsToText(a), null, { addSpecialTokens: false });
-      const encodingB = b ? await plain.encode(idsToText(b), null, { addSpecialTokens: false }) : null;
-      if (keptA < a.length) encodingA.truncate(keptA, 0, 'right');
-      if (encodingB && keptB < b!.length) encodingB.truncate(keptB, 0, 'right');
-      encodings.push(plain.postProcess(encodingA, encodingB, true));
-    }
-    // pad_encodings: the longest (or the fixed length), rounded up to the multiple, with Encoding.pad.
+      return encodings;
+    };
+    let encodings = await encodeAll();
     if (c.padding !== 'none') {
-      const target =
-        c.padding === 'longest-in-batch' ? roundUp(Math.max(...encodings.map((e) => e.getLength())), c.multiple) : roundUp(c.padding === 'fixed' ? c.maxLength + c.fixedExtra : c.maxLength, c.multiple);
-      for (const e of encodings) e.pad(target, hfPadding(c));
+      const target = c.padding === 'longest-in-batch' ? Math.max(...encodings.map((e) => e.getLength())) : c.padding === 'fixed' ? c.maxLength + c.fixedExtra : c.maxLength;
+      tokenizer.setPadding({ ...hfPadding(c), maxLength: target });
+      encodings = await encodeAll();
     }
-    // A raw second sequence encoded alone carries type id 0 (HF's pair path gives it 1): types compare on the left path only.
-    return { rows: encodings.map(toRow), typesComparable: direction === 'left' };
+    return encodings.map(toRow);
   } catch (error) {
     return error as Error;
   }
@@ -214,7 +190,7 @@ function rowsOf(manager: SequenceManager, inputs: SequenceInput[]) {
   };
 }
 
-function expectSameRow(ours: ReturnType<typeof rowsOf>['rows'][number], theirs: HfRow, compareTypes: boolean) {
+function expectSameRow(ours: ReturnType<typeof rowsOf>['rows'][number], theirs: HfRow, compareTypes = true) {
   expect(ours.ids).toEqual(theirs.ids);
   expect(ours.attentionMask).toEqual(theirs.attentionMask);
   // Without a template HF marks only padding as special; we leave the mask out then.
@@ -224,12 +200,11 @@ function expectSameRow(ours: ReturnType<typeof rowsOf>['rows'][number], theirs: 
 
 describe('truncation and padding equal HF tokenizers@0.23.2', () => {
   it('main rows: all strategies, directions, sides, templates, pairs', async () => {
-    const seen = { truncatedPairs: 0, truncatedSingles: 0, padded: 0, hfErrors: 0 };
+    const seen = { truncatedPairs: 0, truncatedSingles: 0, padded: 0, hfErrors: 0, oldRuleDiffers: 0, leftPaddedPairs: 0, multiplePaddedPairs: 0 };
     await fc.assert(
       fc.asyncProperty(caseArbitrary(false), async (c) => {
         const added = TEMPLATES[c.template]?.added ?? [0, 0];
         fc.pre(c.maxLength > added[1]);
-        fc.pre(!c.inputs.some((input) => cappedByEarlyExit(c, input)));
         const expected = await hfMainRows(c);
         let ours: ReturnType<typeof rowsOf>;
         try {
@@ -243,16 +218,27 @@ describe('truncation and padding equal HF tokenizers@0.23.2', () => {
         }
         if (expected instanceof Error) throw new Error(`HF failed (${expected.message}) but we did not`);
         // HF leaves unequal rows unpadded with PaddingStrategy None; that is our ragged layout.
-        expect(ours.rows.length).toBe(expected.rows.length);
+        expect(ours.rows.length).toBe(expected.length);
         for (const sequence of ours.batch.sequences) {
           if (sequence.wasTruncated) Array.isArray(c.inputs[sequence.sampleIndex][0]) ? seen.truncatedPairs++ : seen.truncatedSingles++;
           if (sequence.wasPadded) seen.padded++;
+          const input = c.inputs[sequence.sampleIndex];
+          if (!Array.isArray(input[0])) continue;
+          if (sequence.wasPadded && c.side === 'left') seen.leftPaddedPairs++;
+          if (sequence.wasPadded && c.multiple !== undefined && c.multiple > 1) seen.multiplePaddedPairs++;
+          // Inputs where tokenizers 0.23.2 keeps other lengths than truncate_encodings on the full lengths.
+          const [a, b] = input as [number[], number[]];
+          const budget = c.maxLength - added[1];
+          if (sequence.wasTruncated && c.truncation !== 'only-first' && c.truncation !== 'only-second') {
+            const old = longestFirstLengths(a.length, b.length, budget, { rule: 'truncate-encodings' });
+            if (old.join() !== longestFirstLengths(a.length, b.length, budget, { maxLength: c.maxLength }).join()) seen.oldRuleDiffers++;
+          }
         }
-        for (let i = 0; i < expected.rows.length; i++) expectSameRow(ours.rows[i], expected.rows[i], expected.typesComparable);
+        for (let i = 0; i < expected.length; i++) expectSameRow(ours.rows[i], expected[i]);
         if (ours.batch.layout === 'dense') {
           const width = ours.batch.sequenceLength;
-          expect(Array.from(ours.batch.inputIds)).toEqual(expected.rows.flatMap((row) => row.ids));
-          expect(expected.rows.every((row) => row.ids.length === width)).toBe(true);
+          expect(Array.from(ours.batch.inputIds)).toEqual(expected.flatMap((row) => row.ids));
+          expect(expected.every((row) => row.ids.length === width)).toBe(true);
         }
       }),
       { numRuns: 400, seed: 7 },
@@ -262,6 +248,41 @@ describe('truncation and padding equal HF tokenizers@0.23.2', () => {
     expect(seen.truncatedSingles).toBeGreaterThan(100);
     expect(seen.padded).toBeGreaterThan(100);
     expect(seen.hfErrors).toBeGreaterThan(5);
+    expect(seen.oldRuleDiffers).toBeGreaterThan(10);
+    expect(seen.leftPaddedPairs).toBeGreaterThan(50);
+    expect(seen.multiplePaddedPairs).toBeGreaterThan(50);
+  });
+
+  it('LongestFirst kept lengths on a grid: every length pair 1..18, max lengths 1..16 over the template, both directions', async () => {
+    let compared = 0;
+    let oldRuleDiffers = 0;
+    for (const template of ['none', 'bert', 'llama'] as const) {
+      const added = TEMPLATES[template]?.added[1] ?? 0;
+      for (const direction of ['left', 'right'] as const) {
+        for (let maxLength = added + 1; maxLength <= added + 16; maxLength += direction === 'left' ? 2 : 1) {
+          const c = { template, maxLength, truncation: 'longest-first', direction } as Case;
+          const { tokenizer } = hfTokenizerFor(c);
+          tokenizer.setTruncation(maxLength, { strategy: 'LongestFirst' as never, direction, stride: 0 });
+          const manager = managerFor({ ...c, inputs: [], padding: 'none', fixedExtra: 0, side: 'right', multiple: undefined, padId: 0, padTypeId: 0, overflow: false, stride: 0 });
+          for (let lengthA = 1; lengthA <= 18; lengthA++) {
+            for (let lengthB = 1; lengthB <= 18; lengthB++) {
+              if (lengthA + lengthB + added <= maxLength) continue;
+              const a = Array.from({ length: lengthA }, (_, i) => i % 30);
+              const b = Array.from({ length: lengthB }, (_, i) => 30 + (i % 30));
+              const theirs = toRow(await tokenizer.encode(idsToText(a), idsToText(b)));
+              const ours = rowsOf(manager, [[a, b]]).rows[0];
+              expectSameRow(ours, theirs);
+              const budget = maxLength - added;
+              const old = longestFirstLengths(lengthA, lengthB, budget, { rule: 'truncate-encodings' });
+              if (old.join() !== longestFirstLengths(lengthA, lengthB, budget, { maxLength }).join()) oldRuleDiffers++;
+              compared++;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBe(20364);
+    expect(oldRuleDiffers).toBeGreaterThan(500);
   });
 
   it('overflow windows with stride: HF Encoding.truncate + postProcess + pad', async () => {
@@ -270,10 +291,10 @@ describe('truncation and padding equal HF tokenizers@0.23.2', () => {
       fc.asyncProperty(caseArbitrary(true), async (c) => {
         const added = TEMPLATES[c.template]?.added ?? [0, 0];
         fc.pre(c.maxLength > added[1] && c.padding !== 'none');
-        fc.pre(!c.inputs.some((input) => cappedByEarlyExit(c, input)));
-        // HF 0.23.x's encode drops overflow (huggingface/tokenizers#2091, truncation early exit), so the
-        // oracle runs its pieces: main encode for the cut lengths, Encoding.truncate for the windows,
-        // Tokenizer.postProcess for special tokens, Encoding.pad for padding.
+        // HF 0.23.x's encode stops tokenizing a part at max_length (truncation early exit,
+        // huggingface/tokenizers#2091), so its overflow holds only what it tokenized. The real overflowing ids
+        // come from HF's pieces: encode for the kept lengths, Encoding.truncate on the whole parts for the
+        // windows, Tokenizer.postProcess for special tokens, Encoding.pad for padding.
         const main = await hfMainRows({ ...c, padding: 'none' });
         let ours: ReturnType<typeof rowsOf>;
         try {

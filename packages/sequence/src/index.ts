@@ -5,7 +5,8 @@ export type { SequenceManagerOptions, MemoryEstimate } from './sequence-manager.
 export { SequenceBatch, ProcessedSequence } from './batch.js';
 export { parseTemplate, DEFAULT_TEMPLATE } from './template.js';
 export type { SpecialTokensTemplate, TemplatePiece } from './template.js';
-export { longestFirstLengths, truncationWindows } from './truncation.js';
+export { longestFirstLengths, truncationWindows, LONGEST_FIRST_RULES } from './truncation.js';
+export type { LongestFirstRule, LongestFirstOptions } from './truncation.js';
 export {
   causalMask,
   paddingMask,

@@ -2,7 +2,7 @@ import { BitNetError, type BitNetRangeError, ErrorCode, formatValue, invalidArgu
 import { SequenceBatch } from './batch.js';
 import { createProcessingSummary, ProcessingSummary } from './statistics.js';
 import { compileTemplate, type CompiledTemplate, DEFAULT_TEMPLATE, type SpecialTokensTemplate } from './template.js';
-import { keptWindow, longestFirstLengths, truncationWindows } from './truncation.js';
+import { keptWindow, LONGEST_FIRST_RULES, type LongestFirstRule, pairLengths, truncationWindows } from './truncation.js';
 import { isSequencePair, PaddingStrategy, type SequenceInput, type Side, type TokenSequence, TruncationStrategy } from './types.js';
 import { checkPositiveInteger, checkTokenId, validateSequence } from './validation.js';
 
@@ -14,6 +14,8 @@ export interface SequenceManagerOptions {
   truncationStrategy?: TruncationStrategy;
   /** Direction for `LongestFirst`, `OnlyFirst`, `OnlySecond` (HF default: right). */
   truncationDirection?: Side;
+  /** How `LongestFirst` splits a pair's budget (default `'tokenizers-0.23'`, see `LongestFirstRule`). */
+  longestFirstRule?: LongestFirstRule;
   padTokenId?: number;
   padTypeId?: number;
   paddingSide?: Side;
@@ -95,8 +97,8 @@ const PADDING_VALUES = new Set<string>(Object.values(PaddingStrategy));
 const TRUNCATION_VALUES = new Set<string>(Object.values(TruncationStrategy));
 
 /**
- * Turns token sequences into model-ready batches: truncation (HF `truncate_encodings` semantics, overflow
- * windows with stride included), special tokens (HF `TemplateProcessing`), padding (HF `pad_encodings`),
+ * Turns token sequences into model-ready batches: truncation (HF `truncate_encodings` semantics with
+ * tokenizers 0.23.2's kept lengths, overflow windows with stride included), special tokens (HF `TemplateProcessing`), padding (HF `pad_encodings`),
  * dense `Int32Array`/`Uint8Array` outputs, and optional running statistics.
  *
  * Builder methods check their argument, change this manager and return it; a rejected argument changes nothing.
@@ -107,6 +109,7 @@ export class SequenceManager {
   #fixedLength: number | undefined;
   #truncationStrategy: TruncationStrategy = TruncationStrategy.TruncateRight;
   #truncationDirection: Side = 'right';
+  #longestFirstRule: LongestFirstRule = 'tokenizers-0.23';
   #padTokenId = 0;
   #padTokenIdSet = false;
   #padTypeId = 0;
@@ -128,6 +131,7 @@ export class SequenceManager {
     if (options.paddingStrategy !== undefined) this.withPaddingStrategy(options.paddingStrategy, options.fixedLength);
     if (options.truncationStrategy !== undefined) this.withTruncationStrategy(options.truncationStrategy);
     if (options.truncationDirection !== undefined) this.withTruncationDirection(options.truncationDirection);
+    if (options.longestFirstRule !== undefined) this.withLongestFirstRule(options.longestFirstRule);
     if (options.padTokenId !== undefined) this.withPadTokenId(options.padTokenId);
     if (options.padTypeId !== undefined) this.withPadTypeId(options.padTypeId);
     if (options.paddingSide !== undefined) this.withPaddingSide(options.paddingSide);
@@ -171,6 +175,20 @@ export class SequenceManager {
   /** Which end `LongestFirst`, `OnlyFirst` and `OnlySecond` cut from. */
   withTruncationDirection(direction: Side): this {
     this.#truncationDirection = checkSide('SequenceManager.withTruncationDirection', direction);
+    return this;
+  }
+
+  /**
+   * How `LongestFirst` (and `TruncateRight`/`TruncateLeft`) split a pair's budget: `'tokenizers-0.23'`
+   * (default, what HF tokenizers 0.23.2 returns) or `'truncate-encodings'` (HF's rule on the full lengths,
+   * tokenizers 0.22 and earlier). They differ only when the first part is the longer, the second has at
+   * least `maxLength` tokens and the budget is odd: 0.23.2 then gives the odd token to the second part.
+   */
+  withLongestFirstRule(rule: LongestFirstRule): this {
+    if (!LONGEST_FIRST_RULES.includes(rule)) {
+      throw invalidArgument('SequenceManager.withLongestFirstRule', `unknown rule ${formatValue(rule)}; expected one of ${LONGEST_FIRST_RULES.join(', ')}`);
+    }
+    this.#longestFirstRule = rule;
     return this;
   }
 
@@ -254,6 +272,7 @@ export class SequenceManager {
     copy.#fixedLength = this.#fixedLength;
     copy.#truncationStrategy = this.#truncationStrategy;
     copy.#truncationDirection = this.#truncationDirection;
+    copy.#longestFirstRule = this.#longestFirstRule;
     copy.#padTokenId = this.#padTokenId;
     copy.#padTokenIdSet = this.#padTokenIdSet;
     copy.#padTypeId = this.#padTypeId;
@@ -279,6 +298,7 @@ export class SequenceManager {
       fixedLength: this.#fixedLength,
       truncationStrategy: this.#truncationStrategy,
       truncationDirection: this.#truncationDirection,
+      longestFirstRule: this.#longestFirstRule,
       padTokenId: this.#padTokenId,
       padTypeId: this.#padTypeId,
       paddingSide: this.#paddingSide,
@@ -401,7 +421,7 @@ export class SequenceManager {
           details: { sequence: i, maxLength, specialTokens: added },
         });
       }
-      // Target lengths of each part (HF truncate_encodings).
+      // Target lengths of each part (HF truncate_encodings, LongestFirst as tokenizers 0.23.2 applies it).
       let targetA = lengthA;
       let targetB = lengthB;
       const toRemove = lengthA + lengthB - budget;
@@ -423,7 +443,7 @@ export class SequenceManager {
         }
         targetB = lengthB - toRemove;
       } else if (isPair) {
-        [targetA, targetB] = longestFirstLengths(lengthA, lengthB, budget);
+        [targetA, targetB] = pairLengths(lengthA, lengthB, budget, maxLength, this.#longestFirstRule);
       } else {
         targetA = budget;
       }
