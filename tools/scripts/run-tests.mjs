@@ -1,7 +1,7 @@
 // The README's test command: runs every package's tests through turbo (all of
 // them, even after a failure), then sums the vitest JSON reports written in
 // this run and prints one closing line "N passed, N failed".
-//   node tools/scripts/run-tests.mjs [extra turbo args]
+//   node tools/scripts/run-tests.mjs [--native-only] [extra turbo args]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,31 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const started = Date.now();
-const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
+
+/** Workspace packages that need the native addon, directly or through another package. */
+function nativePackages() {
+  const manifests = ['native', ...fs.readdirSync(path.join(root, 'packages')).map((name) => `packages/${name}`)]
+    .map((dir) => path.join(root, dir, 'package.json'))
+    .filter((file) => fs.existsSync(file))
+    .map((file) => JSON.parse(fs.readFileSync(file, 'utf8')));
+  const needs = new Set(['@bitnet/native']);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const manifest of manifests) {
+      if (needs.has(manifest.name)) continue;
+      const deps = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies });
+      if (deps.some((dep) => needs.has(dep))) {
+        needs.add(manifest.name);
+        changed = true;
+      }
+    }
+  }
+  return [...needs];
+}
+
+// --native-only: just the packages that run native kernels (CI re-runs them per kernel tier).
+const extra = process.argv.slice(2).flatMap((arg) => (arg === '--native-only' ? nativePackages().map((name) => `--filter=${name}`) : [arg]));
+const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1', ...extra], {
   cwd: root,
   stdio: 'inherit',
   env: process.env,
