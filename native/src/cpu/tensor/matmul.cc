@@ -75,12 +75,22 @@ void pack_a(const MatmulOperand& a, size_t i0, size_t mc, size_t p0, size_t kc, 
 // Packs depth [p0, p0+kc) × columns [j0, j0+nc) of B into nr-column panels:
 // panel holds b[k*nr + j]; columns past the end are zero.
 void pack_b(const MatmulOperand& b, size_t p0, size_t kc, size_t j0, size_t nc, size_t nr, float* out) {
+  if (b.col_stride == 1) {
+    // Row-major B: read each row's nc columns in order (one sequential stream
+    // per row, friendly to the prefetchers) and scatter them to the panels.
+    const size_t full = nc / nr * nr;
+    for (size_t k = 0; k < kc; ++k) {
+      const float* row = b.data + static_cast<int64_t>(p0 + k) * b.row_stride + static_cast<int64_t>(j0);
+      for (size_t jr = 0; jr < full; jr += nr) std::memcpy(out + jr * kc + k * nr, row + jr, nr * sizeof(float));
+    }
+  }
   for (size_t jr = 0; jr < nc; jr += nr) {
     const size_t cols = std::min(nr, nc - jr);
     float* panel = out + jr * kc;
     const float* base = b.data + static_cast<int64_t>(p0) * b.row_stride + static_cast<int64_t>(j0 + jr) * b.col_stride;
     if (b.col_stride == 1 && cols == nr) {
-      for (size_t k = 0; k < kc; ++k) std::memcpy(panel + k * nr, base + static_cast<int64_t>(k) * b.row_stride, nr * sizeof(float));
+      // Full row-major panels are packed below, row by row.
+      continue;
     } else if (b.row_stride == 1) {
       // Column-major B (a transposed view): walk each column contiguously.
       if (cols < nr) std::memset(panel, 0, kc * nr * sizeof(float));

@@ -1,0 +1,18 @@
+export { BitNetDType, promoteTypes, toDType, type DTypeKind, type DTypeLike, type DTypeName, type ElementArray } from './dtype.js';
+export { TensorMetadata } from './metadata.js';
+export { broadcastShapes, contiguousStrides, formatShape, numelOf, type Shape } from './shape.js';
+export { Storage, leakedStorageCount, setLeakReporter, type LeakReporter, type MemoryHandle, type TensorMemoryPool } from './storage.js';
+export { getDefaultTensorPool, setDefaultTensorPool, setDefaultTensorPoolFactory } from './pool.js';
+export { BitNetTensor, type NestedArray, type SliceSpec, type TensorOptions } from './tensor.js';
+export {
+  deviceKind, getTensorBackend, listTensorBackends, registerTensorBackend, unregisterTensorBackend,
+  type BinaryOpName, type CompareOpName, type ReduceOpName, type TensorBackend, type UnaryOpName,
+} from './backend.js';
+export { CpuTensorBackend } from './cpu.js';
+export * from './ops.js';
+export { bf16ToNumber, f16ToNumber, numberToBF16, numberToF16 } from './half.js';
+
+import { registerTensorBackend } from './backend.js';
+import { CpuTensorBackend } from './cpu.js';
+
+registerTensorBackend(new CpuTensorBackend());
