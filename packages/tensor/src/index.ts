@@ -10,6 +10,11 @@ export {
 } from './backend.js';
 export { CpuTensorBackend } from './cpu.js';
 export * from './ops.js';
+export { ConversionConfig, ConversionEngine, type ConversionConfigOptions, type ConversionMetrics, type I8Quantized } from './conversion.js';
+export {
+  SafetensorsFile, deserializeSafetensors, parseSafetensorsHeader, readSafetensors, serializeSafetensors, writeSafetensors,
+  type LoadOptions, type SafetensorsEntry, type SafetensorsHeader, type TensorInput,
+} from './safetensors.js';
 export { bf16ToNumber, f16ToNumber, numberToBF16, numberToF16 } from './half.js';
 
 import { registerTensorBackend } from './backend.js';
