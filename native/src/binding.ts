@@ -103,6 +103,21 @@ export interface NativeBinding extends NativeTensorBinding {
   streamSum(values: Float32Array, tier: IsaTierName): number;
   streamTriad(a: Float32Array, b: Float32Array, c: Float32Array, scalar: number, tier: IsaTierName): void;
   metalStatus(): { available: boolean; reason?: string };
+
+  // ---- memory area (native/src/napi/memory.cc), used by @bitnet/memory ----
+  /** ArrayBuffer over [offset, offset + length) of an allocateAligned arena; no finalizer (the arena owns the memory). */
+  memoryBlockBuffer(arena: ArrayBuffer, offset: number, length: number): ArrayBuffer;
+  /** Detaches an ArrayBuffer so every view over it reads as empty; a no-op when already detached. */
+  memoryDetach(buffer: ArrayBuffer): void;
+  /** memset of [offset, offset + length) of an arena. */
+  memoryFill(arena: ArrayBuffer, offset: number, length: number, value?: number): void;
+  /** Benchmark peers: an empty call, one malloc+free per call, a C++ loop of them (returns ns per pair). */
+  memoryBenchNoop(): void;
+  memoryBenchMallocFree(size: number): void;
+  memoryBenchMallocFreeLoop(size: number, count: number): number;
+  /** Benchmark peer: a process-wide, mutex-guarded native pool of 64-byte blocks. */
+  memoryBenchSharedPoolAllocate(): number;
+  memoryBenchSharedPoolFree(index: number): void;
   /** Areas added by later packages' kernels register more functions here. */
   [name: string]: unknown;
 }

@@ -1,0 +1,16 @@
+export { HybridMemoryPool, getDefaultPool } from './pool.js';
+export type { MemoryMetrics, DeviceMetrics, SubPoolMetrics, DetailedMetrics, FragmentationMetrics } from './pool.js';
+export { MemoryHandle } from './handle.js';
+export { TrackingLevel } from './config.js';
+export type { MemoryPoolConfig, TrackingConfig, CleanupConfig, ResolvedPoolConfig } from './config.js';
+export { PressureLevel, pressureRatios } from './pressure.js';
+export type { PressureEvent, PressureCallback } from './pressure.js';
+export { CleanupManager } from './cleanup.js';
+export type { CleanupOptions, CleanupResult, CleanupMetrics, CleanupStrategy } from './cleanup.js';
+export type { LeakRecord, LeakReport, LeakCallback, TimelineEvent, SizeBucket } from './tracking.js';
+export type { PatternAnalysis, SizePattern } from './patterns.js';
+export { registerMemoryBackend, listMemoryBackends, getMemoryBackend, deviceKindOf, cpuBackend } from './backend.js';
+export type { MemoryBackend, ArenaMemory } from './backend.js';
+export { BuddyArena } from './buddy-allocator.js';
+export { buildSizeClasses, classFor } from './size-classes.js';
+export type { SizeClassTable } from './size-classes.js';
