@@ -17,7 +17,11 @@ export {
 } from './safetensors.js';
 export { bf16ToNumber, f16ToNumber, numberToBF16, numberToF16 } from './half.js';
 
+import { getDefaultPool } from '@bitnet/memory';
 import { registerTensorBackend } from './backend.js';
 import { CpuTensorBackend } from './cpu.js';
+import { setDefaultTensorPoolFactory } from './pool.js';
 
 registerTensorBackend(new CpuTensorBackend());
+// Tensors live in the process-wide @bitnet/memory pool unless given another.
+setDefaultTensorPoolFactory(() => getDefaultPool());

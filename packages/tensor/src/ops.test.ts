@@ -4,10 +4,10 @@ import {
   matmulAsync, max, maximum, mean, min, minimum, mul, ne, neg, pow, registerTensorBackend, relu, rmsNorm, rsqrt, setDefaultTensorPool,
   sigmoid, silu, softmax, sqrt, sub, sum, tanh, variance, where, abs,
 } from './index.js';
-import { LocalPool } from './testing/local-pool.js';
+import { HybridMemoryPool } from '@bitnet/memory';
 import { broadcastIndex, closeTo, makeTensor, randomValues, readStrided, rng, testTiers, unravel } from './testing/reference.js';
 
-const pool = new LocalPool();
+const pool = new HybridMemoryPool();
 const layouts = ['contiguous', 'transposed', 'strided'] as const;
 const f = Math.fround;
 
@@ -351,7 +351,7 @@ describe('matmul errors and async', () => {
   });
 
   it('leaves no pool blocks behind', () => {
-    expect(pool.liveCount).toBe(0);
+    expect(pool.getMetrics().currentAllocated).toBe(0);
   });
 });
 
