@@ -159,3 +159,16 @@ describe('backend registry', () => {
     registerTensorBackend(new CpuTensorBackend());
   });
 });
+
+describe('native bounds checks', () => {
+  it('a strided operand reaching outside its buffer is rejected before any kernel runs', async () => {
+    const { getNative } = await import('@bitnet/native');
+    const out = new Float32Array(6), a = new Float32Array(6), b = new Float32Array(6);
+    expect(() => getNative().tensorBinary(0, [2, 3], out, 0, [3, 1], a, 0, [4, 1], b, 0, [3, 1])).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE', message: expect.stringContaining('[tensorBinary] a with shape [2, 3], strides [4, 1] at byte 0 reaches outside its 24-byte buffer') }),
+    );
+    expect(() => getNative().tensorBinary(0, [2, 3], out, 0, [3, 1], a, 4, [-3, 1], b, 0, [3, 1])).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+    expect(() => getNative().tensorMatmul([], 2, 2, 2, a, 0, [2, 1], b, 0, [2, 1], out, 20)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+    expect(() => getNative().tensorUnary(99, [1], out, 0, [1], a, 0, [1], 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+  });
+});
