@@ -43,22 +43,24 @@ matmulCase('matmul f32 1024x1024x1024', 1024, 1024, 1024);
 matmulCase('matmul f32 [1,2560]x[2560,6912]', 1, 2560, 6912);
 matmulCase('matmul f32 [32,2560]x[2560,6912]', 32, 2560, 6912);
 
-const N = 1 << 24; // 64 MiB per F32 tensor: well past the caches
-const x = keep(BitNetTensor.random([N], { seed: 3 }));
-const y = keep(BitNetTensor.random([N], { seed: 4 }));
+// 256 MiB per F32 tensor: about the probe's working set and past the 260 MiB L3 once
+// two operands and the output stream together.
+const N = 1 << 26;
+const x = keep(BitNetTensor.full([N], 0.5));
+const y = keep(BitNetTensor.full([N], 0.25));
 const row = keep(BitNetTensor.random([4096], { seed: 5 }));
-const mxX = mx ? mx.random.uniform(0, 1, [N]) : null;
-const mxY = mx ? mx.random.uniform(0, 1, [N]) : null;
+const mxX = mx ? mx.full([N], 0.5) : null;
+const mxY = mx ? mx.full([N], 0.25) : null;
 if (mx) mx.eval(mxX, mxY);
 
 const elementwise = [
-  ['add f32 16M', () => add(x, y).dispose(), 3 * 4 * N, () => mx.eval(mx.add(mxX, mxY))],
-  ['mul broadcast [4096,4096]*[4096]', () => mul(x.view([4096, 4096]), row).dispose(), 2 * 4 * N, null],
-  ['exp f32 16M', () => exp(x).dispose(), 2 * 4 * N, () => mx.eval(mx.exp(mxX))],
-  ['sum f32 16M', () => sum(x).dispose(), 4 * N, () => mx.eval(mx.sum(mxX))],
-  ['sum axis 0 [4096,4096]', () => sum(x.view([4096, 4096]), 0).dispose(), 4 * N, null],
-  ['softmax rows [4096,4096]', () => softmax(x.view([4096, 4096])).dispose(), 2 * 4 * N, null],
-  ['f32->f16 16M', () => x.to('F16').dispose(), 6 * N, () => mx.eval(mxX.astype(mx.float16))],
+  ['add f32 64M', () => add(x, y).dispose(), 3 * 4 * N, () => mx.eval(mx.add(mxX, mxY))],
+  ['mul broadcast [16384,4096]*[4096]', () => mul(x.view([16384, 4096]), row).dispose(), 2 * 4 * N, null],
+  ['exp f32 64M', () => exp(x).dispose(), 2 * 4 * N, () => mx.eval(mx.exp(mxX))],
+  ['sum f32 64M', () => sum(x).dispose(), 4 * N, () => mx.eval(mx.sum(mxX))],
+  ['sum axis 0 [16384,4096]', () => sum(x.view([16384, 4096]), 0).dispose(), 4 * N, null],
+  ['softmax rows [16384,4096]', () => softmax(x.view([16384, 4096])).dispose(), 2 * 4 * N, null],
+  ['f32->f16 64M', () => x.to('F16').dispose(), 6 * N, () => mx.eval(mxX.astype(mx.float16))],
 ];
 for (const [group, run, bytes, peer] of elementwise) {
   suite.add({ group, name: 'bitnet', run, work: { amount: bytes, unit: 'bytes' } });

@@ -381,8 +381,33 @@ void reduce(const TensorKernelTable& t, ReduceOp op, const Shape& shape, const f
       for (size_t j = 0; j < n; ++j)
         out[begin + j] = op == ReduceOp::mean ? static_cast<float>(acc[j] / static_cast<double>(count)) : acc[j];
     };
-    if (total < kParallelMin) body(0, width);
-    else pool.parallel_for(width, std::max<size_t>(64, width / (4 * pool.size())), body);
+    if (total < kParallelMin || pool.size() == 1) {
+      body(0, width);
+      return;
+    }
+    // Each thread accumulates whole rows of its share of the reduced rows (so
+    // every thread streams memory in order); partials merge in thread order.
+    const size_t threads = std::min<size_t>(pool.size(), static_cast<size_t>(count));
+    std::vector<std::vector<float>> partial(threads, std::vector<float>(width));
+    pool.run(
+        [&](size_t index, size_t n) {
+          const int64_t r0 = count * static_cast<int64_t>(index) / static_cast<int64_t>(n);
+          const int64_t r1 = count * static_cast<int64_t>(index + 1) / static_cast<int64_t>(n);
+          float* acc = partial[index].data();
+          for (int64_t r = r0; r < r1; ++r) {
+            int64_t offset = 0, rest = r;
+            for (size_t d = rshape.size(); d-- > 0;) {
+              offset += (rest % rshape[d]) * rs[d];
+              rest /= rshape[d];
+            }
+            if (r == r0) std::memcpy(acc, in + offset, width * sizeof(float));
+            else t.accumulate_f32(kind, in + offset, acc, width);
+          }
+        },
+        threads);
+    for (size_t i = 1; i < threads; ++i) t.accumulate_f32(kind, partial[i].data(), partial[0].data(), width);
+    for (size_t j = 0; j < width; ++j)
+      out[j] = op == ReduceOp::mean ? static_cast<float>(partial[0][j] / static_cast<double>(count)) : partial[0][j];
     return;
   }
 
