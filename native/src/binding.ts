@@ -60,7 +60,32 @@ export interface ComputeResult {
   isa: IsaTierName;
 }
 
-export interface NativeBinding {
+// ---- tensor area (native/src/napi/tensor.cc) ----
+// Operands are (buffer, byteOffset, strides in elements); every reachable element
+// is bounds-checked natively. `tier` runs one ISA tier's kernels (tests).
+export type TensorBuffer = ArrayBuffer | ArrayBufferView;
+
+export interface NativeTensorBinding {
+  /** op: add, sub, mul, div, pow, maximum, minimum = 0..6. */
+  tensorBinary(op: number, shape: number[], out: TensorBuffer, outOffset: number, outStrides: readonly number[], a: TensorBuffer, aOffset: number, aStrides: readonly number[], b: TensorBuffer, bOffset: number, bStrides: readonly number[], tier?: IsaTierName): void;
+  /** op: eq, ne, lt, le, gt, ge = 0..5; out is bytes (0/1). */
+  tensorCompare(op: number, shape: number[], out: TensorBuffer, outOffset: number, outStrides: readonly number[], a: TensorBuffer, aOffset: number, aStrides: readonly number[], b: TensorBuffer, bOffset: number, bStrides: readonly number[], tier?: IsaTierName): void;
+  /** op: neg, abs, sqrt, rsqrt, exp, log, relu, gelu, geluTanh, silu, sigmoid, tanh, clamp(p0, p1), square = 0..13. */
+  tensorUnary(op: number, shape: number[], out: TensorBuffer, outOffset: number, outStrides: readonly number[], a: TensorBuffer, aOffset: number, aStrides: readonly number[], p0: number, p1: number, tier?: IsaTierName): void;
+  tensorWhere(shape: number[], out: TensorBuffer, outOffset: number, outStrides: readonly number[], cond: TensorBuffer, condOffset: number, condStrides: readonly number[], a: TensorBuffer, aOffset: number, aStrides: readonly number[], b: TensorBuffer, bOffset: number, bStrides: readonly number[]): void;
+  tensorCopy(elementSize: number, shape: number[], out: TensorBuffer, outOffset: number, outStrides: readonly number[], input: TensorBuffer, inOffset: number, inStrides: readonly number[]): void;
+  /** op: sum, mean, max, min, argmax, argmin, var = 0..6; out contiguous over the kept axes (int32 for arg ops). */
+  tensorReduce(op: number, shape: number[], input: TensorBuffer, inOffset: number, inStrides: readonly number[], axes: number[], out: TensorBuffer, outOffset: number, correction: number, tier?: IsaTierName): void;
+  tensorSoftmax(x: TensorBuffer, xOffset: number, y: TensorBuffer, yOffset: number, rows: number, n: number, log: boolean, tier?: IsaTierName): void;
+  tensorRmsNorm(x: TensorBuffer, xOffset: number, weight: TensorBuffer | null, weightOffset: number, y: TensorBuffer, yOffset: number, rows: number, n: number, eps: number, tier?: IsaTierName): void;
+  tensorLayerNorm(x: TensorBuffer, xOffset: number, weight: TensorBuffer | null, weightOffset: number, bias: TensorBuffer | null, biasOffset: number, y: TensorBuffer, yOffset: number, rows: number, n: number, eps: number, tier?: IsaTierName): void;
+  tensorConvert(kind: 'f32->f16' | 'f16->f32' | 'f32->bf16' | 'bf16->f32', input: TensorBuffer, inOffset: number, out: TensorBuffer, outOffset: number, count: number, tier?: IsaTierName): void;
+  /** a/b strides: [batch strides..., row, col]; c contiguous [...batch, m, n]. threads 0 = the whole pool. */
+  tensorMatmul(batchShape: number[], m: number, n: number, k: number, a: TensorBuffer, aOffset: number, aStrides: readonly number[], b: TensorBuffer, bOffset: number, bStrides: readonly number[], c: TensorBuffer, cOffset: number, threads?: number, tier?: IsaTierName): void;
+  tensorMatmulAsync(batchShape: number[], m: number, n: number, k: number, a: TensorBuffer, aOffset: number, aStrides: readonly number[], b: TensorBuffer, bOffset: number, bStrides: readonly number[], c: TensorBuffer, cOffset: number, threads?: number, tier?: IsaTierName): Promise<void>;
+}
+
+export interface NativeBinding extends NativeTensorBinding {
   version: string;
   getCpuFeatures(): NativeCpuFeatures;
   getIsa(): NativeIsa;

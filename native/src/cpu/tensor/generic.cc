@@ -1,0 +1,275 @@
+// Copyright (c) 2026 bitnet contributors. MIT license.
+// Generic (plain C++) bodies of the tensor kernels: the oracle every SIMD tier
+// is tested against, and the kernels of CPUs without a SIMD tier.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "cpu/tensor/matmul_kernel.h"
+#include "cpu/tensor/tensor_kernels.h"
+
+namespace bitnet {
+namespace tensor {
+
+// ---- conversions (bit-level, so they do not depend on the FPU's rounding mode) ----
+
+uint16_t f32_to_f16_scalar(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  const uint32_t sign = (bits >> 16) & 0x8000u;
+  const uint32_t exponent = (bits >> 23) & 0xffu;
+  uint32_t mantissa = bits & 0x7fffffu;
+  if (exponent == 0xff) {
+    // Inf stays Inf; NaN keeps its top payload bits and is quieted (as F16C does).
+    if (mantissa == 0) return static_cast<uint16_t>(sign | 0x7c00u);
+    return static_cast<uint16_t>(sign | 0x7e00u | (mantissa >> 13));
+  }
+  const int e = static_cast<int>(exponent) - 127 + 15;
+  if (e >= 31) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow → Inf
+  if (e <= 0) {
+    // Subnormal half (or zero): shift the full significand, rounding to nearest even.
+    if (e < -10) return static_cast<uint16_t>(sign);
+    mantissa |= 0x800000u;
+    const int shift = 14 - e;  // 13 + (1 - e)
+    uint32_t half = mantissa >> shift;
+    const uint32_t rest = mantissa & ((1u << shift) - 1);
+    const uint32_t halfway = 1u << (shift - 1);
+    if (rest > halfway || (rest == halfway && (half & 1u))) ++half;
+    return static_cast<uint16_t>(sign | half);
+  }
+  uint32_t half = (static_cast<uint32_t>(e) << 10) | (mantissa >> 13);
+  const uint32_t rest = mantissa & 0x1fffu;
+  // A carry out of the mantissa correctly bumps the exponent (up to Inf).
+  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;
+  return static_cast<uint16_t>(sign | half);
+}
+
+float f16_to_f32_scalar(uint16_t value) {
+  const uint32_t sign = static_cast<uint32_t>(value & 0x8000u) << 16;
+  const uint32_t exponent = (value >> 10) & 0x1fu;
+  uint32_t mantissa = value & 0x3ffu;
+  uint32_t bits;
+  if (exponent == 0x1f) {
+    // Inf, or NaN quieted with its payload kept (as F16C does).
+    bits = sign | 0x7f800000u | (mantissa << 13) | (mantissa ? 0x400000u : 0u);
+  } else if (exponent == 0) {
+    if (mantissa == 0) {
+      bits = sign;
+    } else {
+      // Subnormal half: normalise into a float.
+      int e = -1;
+      do {
+        ++e;
+        mantissa <<= 1;
+      } while ((mantissa & 0x400u) == 0);
+      bits = sign | (static_cast<uint32_t>(127 - 15 - e) << 23) | ((mantissa & 0x3ffu) << 13);
+    }
+  } else {
+    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+uint16_t f32_to_bf16_scalar(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);  // quiet NaN
+  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+float bf16_to_f32_scalar(uint16_t value) {
+  const uint32_t bits = static_cast<uint32_t>(value) << 16;
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+namespace {
+
+inline float nan_max(float x, float y) { return std::isnan(x) || std::isnan(y) ? (std::isnan(x) ? x : y) : (x > y ? x : y); }
+inline float nan_min(float x, float y) { return std::isnan(x) || std::isnan(y) ? (std::isnan(x) ? x : y) : (x < y ? x : y); }
+
+float apply_binary(BinaryOp op, float x, float y) {
+  switch (op) {
+    case BinaryOp::add: return x + y;
+    case BinaryOp::sub: return x - y;
+    case BinaryOp::mul: return x * y;
+    case BinaryOp::div: return x / y;
+    case BinaryOp::pow: return std::pow(x, y);
+    case BinaryOp::maximum: return nan_max(x, y);
+    case BinaryOp::minimum: return nan_min(x, y);
+    default: return 0;
+  }
+}
+
+void binary_f32(BinaryOp op, BinaryMode mode, const float* a, const float* b, float* out, size_t n) {
+  const size_t sa = mode == BinaryMode::scalar_vector ? 0 : 1, sb = mode == BinaryMode::vector_scalar ? 0 : 1;
+  switch (op) {
+    // The common ops get their own loops so the compiler vectorises them at baseline.
+    case BinaryOp::add: for (size_t i = 0; i < n; ++i) out[i] = a[i * sa] + b[i * sb]; return;
+    case BinaryOp::sub: for (size_t i = 0; i < n; ++i) out[i] = a[i * sa] - b[i * sb]; return;
+    case BinaryOp::mul: for (size_t i = 0; i < n; ++i) out[i] = a[i * sa] * b[i * sb]; return;
+    case BinaryOp::div: for (size_t i = 0; i < n; ++i) out[i] = a[i * sa] / b[i * sb]; return;
+    default: for (size_t i = 0; i < n; ++i) out[i] = apply_binary(op, a[i * sa], b[i * sb]); return;
+  }
+}
+
+void compare_f32(CompareOp op, BinaryMode mode, const float* a, const float* b, uint8_t* out, size_t n) {
+  const size_t sa = mode == BinaryMode::scalar_vector ? 0 : 1, sb = mode == BinaryMode::vector_scalar ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) {
+    const float x = a[i * sa], y = b[i * sb];
+    bool r = false;
+    switch (op) {
+      case CompareOp::eq: r = x == y; break;
+      case CompareOp::ne: r = x != y; break;
+      case CompareOp::lt: r = x < y; break;
+      case CompareOp::le: r = x <= y; break;
+      case CompareOp::gt: r = x > y; break;
+      case CompareOp::ge: r = x >= y; break;
+      default: break;
+    }
+    out[i] = r ? 1 : 0;
+  }
+}
+
+float apply_unary(UnaryOp op, float x, float p0, float p1) {
+  switch (op) {
+    case UnaryOp::neg: return -x;
+    case UnaryOp::abs: return std::fabs(x);
+    case UnaryOp::sqrt: return std::sqrt(x);
+    case UnaryOp::rsqrt: return 1.0f / std::sqrt(x);
+    case UnaryOp::square: return x * x;
+    case UnaryOp::exp: return std::exp(x);
+    case UnaryOp::log: return std::log(x);
+    case UnaryOp::relu: return x < 0 ? 0.0f : x;
+    case UnaryOp::sigmoid: return 1.0f / (1.0f + std::exp(-x));
+    case UnaryOp::silu: return x / (1.0f + std::exp(-x));
+    case UnaryOp::tanh: return std::tanh(x);
+    case UnaryOp::gelu: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+    case UnaryOp::gelu_tanh:
+      return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    case UnaryOp::clamp: return std::isnan(x) ? x : (x < p0 ? p0 : (x > p1 ? p1 : x));
+    default: return 0;
+  }
+}
+
+void unary_f32(UnaryOp op, const float* a, float* out, size_t n, float p0, float p1) {
+  for (size_t i = 0; i < n; ++i) out[i] = apply_unary(op, a[i], p0, p1);
+}
+
+double sum_f32(const float* a, size_t n) {
+  double total = 0;
+  for (size_t i = 0; i < n; ++i) total += a[i];
+  return total;
+}
+
+float max_f32(const float* a, size_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(a[i])) return a[i];
+    if (a[i] > m) m = a[i];
+  }
+  return m;
+}
+
+float min_f32(const float* a, size_t n) {
+  float m = std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(a[i])) return a[i];
+    if (a[i] < m) m = a[i];
+  }
+  return m;
+}
+
+void accumulate_f32(int op, const float* a, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = op == 0 ? out[i] + a[i] : op == 1 ? nan_max(out[i], a[i]) : nan_min(out[i], a[i]);
+}
+
+void axpy_f32(float alpha, const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+double dot_f32(const float* a, const float* b, size_t n) {
+  double total = 0;
+  for (size_t i = 0; i < n; ++i) total += static_cast<double>(a[i]) * b[i];
+  return total;
+}
+
+void softmax_f32(const float* x, float* y, size_t n, bool log) {
+  if (n == 0) return;
+  const float m = max_f32(x, n);
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - m);
+  if (log) {
+    const double shift = m + std::log(sum);
+    for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] - shift);
+  } else {
+    for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(std::exp(static_cast<double>(x[i]) - m) / sum);
+  }
+}
+
+void rms_norm_f32(const float* x, const float* weight, float* y, size_t n, float eps) {
+  if (n == 0) return;
+  const double scale = 1.0 / std::sqrt(dot_f32(x, x, n) / static_cast<double>(n) + eps);
+  for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * scale) * (weight ? weight[i] : 1.0f);
+}
+
+void layer_norm_f32(const float* x, const float* weight, const float* bias, float* y, size_t n, float eps) {
+  if (n == 0) return;
+  const double mean = sum_f32(x, n) / static_cast<double>(n);
+  double squares = 0;
+  for (size_t i = 0; i < n; ++i) squares += (x[i] - mean) * (x[i] - mean);
+  const double scale = 1.0 / std::sqrt(squares / static_cast<double>(n) + eps);
+  for (size_t i = 0; i < n; ++i) {
+    float v = static_cast<float>((x[i] - mean) * scale);
+    if (weight) v *= weight[i];
+    if (bias) v += bias[i];
+    y[i] = v;
+  }
+}
+
+void f32_to_f16(const float* in, uint16_t* out, size_t n) { for (size_t i = 0; i < n; ++i) out[i] = f32_to_f16_scalar(in[i]); }
+void f16_to_f32(const uint16_t* in, float* out, size_t n) { for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32_scalar(in[i]); }
+void f32_to_bf16(const float* in, uint16_t* out, size_t n) { for (size_t i = 0; i < n; ++i) out[i] = f32_to_bf16_scalar(in[i]); }
+void bf16_to_f32(const uint16_t* in, float* out, size_t n) { for (size_t i = 0; i < n; ++i) out[i] = bf16_to_f32_scalar(in[i]); }
+
+constexpr size_t kMr = 4, kNr = 16;
+
+void micro_kernel(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc, size_t rows,
+                  size_t cols, bool accumulate) {
+  float tile[kMr * kNr] = {};
+  for (size_t k = 0; k < kc; ++k) {
+    for (size_t i = 0; i < kMr; ++i) {
+      const float ai = a[k * kMr + i];
+      for (size_t j = 0; j < kNr; ++j) tile[i * kNr + j] += ai * b[k * ldb + j];
+    }
+  }
+  store_partial_tile(tile, kNr, c, ldc, rows, cols, accumulate);
+}
+
+}  // namespace
+
+void fill_generic_tensor_kernels(TensorKernelTable& table) {
+  table.binary_f32 = binary_f32;
+  table.compare_f32 = compare_f32;
+  table.unary_f32 = unary_f32;
+  table.sum_f32 = sum_f32;
+  table.max_f32 = max_f32;
+  table.min_f32 = min_f32;
+  table.accumulate_f32 = accumulate_f32;
+  table.axpy_f32 = axpy_f32;
+  table.dot_f32 = dot_f32;
+  table.softmax_f32 = softmax_f32;
+  table.rms_norm_f32 = rms_norm_f32;
+  table.layer_norm_f32 = layer_norm_f32;
+  table.f32_to_f16 = f32_to_f16;
+  table.f16_to_f32 = f16_to_f32;
+  table.f32_to_bf16 = f32_to_bf16;
+  table.bf16_to_f32 = bf16_to_f32;
+  table.matmul = MatmulConfig{micro_kernel, kMr, kNr, 256, 64, 512};
+}
+
+}  // namespace tensor
+}  // namespace bitnet

@@ -1,0 +1,124 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HybridMemoryPool } from '@bitnet/memory';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BitNetTensor, SafetensorsFile, deserializeSafetensors, readSafetensors, serializeSafetensors, setDefaultTensorPool, writeSafetensors } from './index.js';
+
+const pool = new HybridMemoryPool();
+let dir: string;
+beforeAll(async () => {
+  setDefaultTensorPool(pool);
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bitnet-safetensors-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+function sample() {
+  return {
+    weight: BitNetTensor.random([3, 5], { seed: 1 }),
+    half: BitNetTensor.fromArray([1, -2.5, 65504], [3], 'F16'),
+    brain: BitNetTensor.fromArray([[1, 2], [3, 4]], undefined, 'BF16').transpose(), // non-contiguous on purpose
+    ids: BitNetTensor.fromArray([7, -8, 2147483647], [3], 'I32'),
+    mask: BitNetTensor.fromArray([true, false]),
+    empty: BitNetTensor.zeros([0, 4]),
+  };
+}
+
+/** A hand-built file: header JSON and data bytes. */
+function build(header: unknown, data: Uint8Array, declaredLength?: bigint): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.byteLength + data.byteLength);
+  new DataView(out.buffer).setBigUint64(0, declaredLength ?? BigInt(json.byteLength), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.byteLength);
+  return out;
+}
+
+describe('safetensors', () => {
+  it('round-trips through a file, reading only the chosen tensors', async () => {
+    const tensors = sample();
+    const file = path.join(dir, 'model.safetensors');
+    await writeSafetensors(file, tensors, { format: 'pt', note: 'ünïcode' });
+    expect((await fs.readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
+    const reader = await SafetensorsFile.open(file);
+    expect(reader.names.sort()).toEqual(Object.keys(tensors).sort());
+    expect(reader.metadata).toEqual({ format: 'pt', note: 'ünïcode' });
+    expect(reader.info('brain')).toMatchObject({ shape: [2, 2] });
+    const brain = await reader.load('brain');
+    expect(brain.toArray()).toEqual([[1, 3], [2, 4]]);
+    await reader.close();
+    await expect(reader.load('ids')).rejects.toMatchObject({ code: 'ERR_BITNET_DISPOSED' });
+    const { tensors: all, metadata } = await readSafetensors(file);
+    expect(metadata.format).toBe('pt');
+    for (const [name, t] of Object.entries(tensors)) {
+      expect(all.get(name)!.toArray()).toEqual(t.toArray());
+      expect(all.get(name)!.dtype).toBe(t.dtype);
+    }
+    // Same bytes as the in-memory serializer, and deserializable.
+    const bytes = serializeSafetensors(tensors, { format: 'pt', note: 'ünïcode' });
+    expect(Buffer.compare(Buffer.from(bytes), await fs.readFile(file))).toBe(0);
+    const parsed = deserializeSafetensors(bytes);
+    expect(parsed.tensors.get('ids')!.toArray()).toEqual([7, -8, 2147483647]);
+    for (const t of [...Object.values(tensors), ...all.values(), ...parsed.tensors.values(), brain]) t.dispose();
+  });
+
+  it('lazy read touches only the requested byte range', async () => {
+    const big = BitNetTensor.zeros([1 << 18]);
+    const small = BitNetTensor.fromArray([42]);
+    const file = path.join(dir, 'lazy.safetensors');
+    await writeSafetensors(file, { big, small });
+    const spy = await SafetensorsFile.open(file);
+    const read = spy['handle']!.read.bind(spy['handle']);
+    let bytesRead = 0;
+    (spy['handle'] as unknown as { read: typeof read }).read = (async (...args: Parameters<typeof read>) => {
+      const r = await read(...args);
+      bytesRead += r.bytesRead;
+      return r;
+    }) as typeof read;
+    const t = await spy.load('small');
+    expect(t.item()).toBe(42);
+    expect(bytesRead).toBe(4);
+    await spy.close();
+    for (const x of [big, small, t]) x.dispose();
+  });
+
+  const f32 = new Uint8Array(new Float32Array([1, 2]).buffer);
+  const malformed: [string, Uint8Array, RegExp][] = [
+    ['too short', new Uint8Array(5), /too short/],
+    ['header length past the end', build({}, new Uint8Array(0), 1000n), /header length 1000 runs past the end/],
+    ['huge header length', build({}, new Uint8Array(0), 1n << 40n), /exceeds the .*limit/],
+    ['invalid JSON', (() => { const b = build({ a: 1 }, new Uint8Array(0)); b[9] = 0x7b; b[10] = 0x7b; return b; })(), /not valid UTF-8 JSON/],
+    ['unknown dtype', build({ x: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /dtype "F64", which @bitnet\/tensor does not support/],
+    ['size mismatch', build({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32), /needs 12 bytes but data_offsets \[0, 8\] span 8/],
+    ['out of range', build({ x: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32), /ends at data byte 12, past the 8-byte data section/],
+    ['overlap', build({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, y: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32), /overlaps/],
+    ['truncated data', build({ x: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32), /past the 8-byte data section \(truncated file\?\)/],
+    ['gap', build({ x: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32), /data bytes \[0, 4\) belong to no tensor/],
+    ['bad shape', build({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 8] } }, f32), /invalid shape/],
+  ];
+  for (const [name, bytes, message] of malformed) {
+    it(`malformed file: ${name} → ERR_BITNET_FILE_FORMAT`, async () => {
+      const file = path.join(dir, `bad-${name.replace(/\W/g, '_')}.safetensors`);
+      await fs.writeFile(file, bytes);
+      await expect(SafetensorsFile.open(file)).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_FORMAT', message: expect.stringMatching(message) });
+      expect(() => deserializeSafetensors(bytes)).toThrow(message);
+    });
+  }
+
+  it('a missing file is ERR_BITNET_FILE_NOT_FOUND', async () => {
+    await expect(SafetensorsFile.open(path.join(dir, 'nope.safetensors'))).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_NOT_FOUND' });
+  });
+
+  it('a failed write leaves neither the target nor a temporary file', async () => {
+    const good = BitNetTensor.fromArray([1, 2, 3]);
+    const doomed = BitNetTensor.fromArray([4, 5, 6]);
+    // Free the block under the second tensor behind its back: writing it must fail mid-file.
+    pool.deallocate(doomed.storage.handle as never);
+    const file = path.join(dir, 'failed.safetensors');
+    await expect(writeSafetensors(file, { good, doomed })).rejects.toMatchObject({ code: 'ERR_BITNET_DISPOSED' });
+    expect((await fs.readdir(dir)).filter((f) => f.startsWith('failed') || f.includes('failed.safetensors'))).toEqual([]);
+    good.dispose();
+  });
+});

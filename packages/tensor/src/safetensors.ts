@@ -1,0 +1,312 @@
+/**
+ * safetensors: an 8-byte little-endian header length N, N bytes of JSON
+ * ({ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: {…} }),
+ * then the raw little-endian tensor data. Offsets are relative to the data start;
+ * like the reference implementation we require the tensors to tile the data
+ * exactly (no gaps, no overlaps, nothing left over).
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { BitNetError, BitNetTypeError, ErrorCode, formatValue } from '@bitnet/errors';
+import { BitNetDType } from './dtype.js';
+import { formatShape, numelOf } from './shape.js';
+import type { TensorMemoryPool } from './storage.js';
+import { BitNetTensor } from './tensor.js';
+
+/** Header JSON beyond this size is rejected (the reference implementation's limit). */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export interface SafetensorsEntry {
+  name: string;
+  dtype: BitNetDType;
+  shape: number[];
+  /** Byte range within the data section. */
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  entries: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+  /** Byte position of the data section in the file. */
+  dataOffset: number;
+}
+
+function formatError(message: string, source: string): BitNetError {
+  return new BitNetError(ErrorCode.FILE_FORMAT, 'safetensors', `${source}: ${message}`, { details: { source } });
+}
+
+/** Parses and validates a header given its JSON bytes and the size of the data section. */
+export function parseSafetensorsHeader(json: Uint8Array, dataBytes: number, source = 'buffer'): SafetensorsHeader {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
+  } catch (error) {
+    throw formatError(`header is not valid UTF-8 JSON (${(error as Error).message})`, source);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw formatError('header JSON is not an object', source);
+  const entries = new Map<string, SafetensorsEntry>();
+  let metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string'))
+        throw formatError('__metadata__ must be an object of strings', source);
+      metadata = { ...(value as Record<string, string>) };
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) throw formatError(`entry "${name}" is not an object`, source);
+    const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof dtype !== 'string') throw formatError(`entry "${name}" has no dtype`, source);
+    const type = BitNetDType.fromSafetensors(dtype);
+    if (!type) throw formatError(`entry "${name}" has dtype ${formatValue(dtype)}, which @bitnet/tensor does not support (F32, F16, BF16, I8, I16, I32, U8, BOOL)`, source);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw formatError(`entry "${name}" has an invalid shape ${formatValue(shape)}`, source);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0) || offsets[0] > offsets[1])
+      throw formatError(`entry "${name}" has invalid data_offsets ${formatValue(offsets)}`, source);
+    const [begin, end] = offsets as [number, number];
+    const expected = type.byteLength(numelOf(shape));
+    if (end - begin !== expected)
+      throw formatError(`entry "${name}" (${type.name} ${formatShape(shape)}) needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`, source);
+    if (end > dataBytes) throw formatError(`entry "${name}" ends at data byte ${end}, past the ${dataBytes}-byte data section (truncated file?)`, source);
+    entries.set(name, { name, dtype: type, shape: [...shape], begin, end });
+  }
+  const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let position = 0;
+  for (const entry of sorted) {
+    if (entry.begin < position) throw formatError(`entry "${entry.name}" at [${entry.begin}, ${entry.end}] overlaps the previous tensor (ending at ${position})`, source);
+    if (entry.begin > position) throw formatError(`data bytes [${position}, ${entry.begin}) belong to no tensor`, source);
+    position = entry.end;
+  }
+  if (position !== dataBytes) throw formatError(`the data section has ${dataBytes} bytes but the tensors cover ${position}`, source);
+  return { entries, metadata, dataOffset: 0 };
+}
+
+function headerLength(prefix: Uint8Array, total: number, source: string): number {
+  if (prefix.byteLength < 8 || total < 8) throw formatError(`${total} bytes is too short for a safetensors file (8-byte header length missing)`, source);
+  const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (length > BigInt(MAX_HEADER_BYTES)) throw formatError(`header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`, source);
+  const n = Number(length);
+  if (8 + n > total) throw formatError(`header length ${n} runs past the end of the ${total}-byte file`, source);
+  return n;
+}
+
+export interface TensorInput {
+  [name: string]: BitNetTensor;
+}
+
+function entriesOf(tensors: TensorInput | Map<string, BitNetTensor>): [string, BitNetTensor][] {
+  const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  for (const [name, t] of list) {
+    if (name === '__metadata__') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', 'a tensor cannot be named __metadata__');
+    if (!(t instanceof BitNetTensor)) throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `"${name}" is not a BitNetTensor`);
+    if (t.isDisposed) throw new BitNetError(ErrorCode.DISPOSED, 'safetensors', `tensor "${name}" has been disposed`);
+    if (!t.dtype.safetensorsName) throw new BitNetTypeError(ErrorCode.DTYPE, 'safetensors', `tensor "${name}" is ${t.dtype.name}, which safetensors has no dtype for; store its bytes as U8`);
+  }
+  return list;
+}
+
+function buildHeader(list: [string, BitNetTensor][], metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) {
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== 'string') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `metadata "${k}" must be a string, got ${formatValue(v)}`);
+    header.__metadata__ = metadata;
+  }
+  let offset = 0;
+  for (const [name, t] of list) {
+    const bytes = t.byteSize;
+    header[name] = { dtype: t.dtype.safetensorsName, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  // Pad with spaces so the data section starts 8-byte aligned.
+  while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
+  const body = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + body.byteLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(body.byteLength), true);
+  out.set(body, 8);
+  return out;
+}
+
+/** The tensor's bytes in row-major order (a view of pool memory when contiguous). */
+function withBytes<T>(t: BitNetTensor, body: (bytes: Uint8Array) => T): T {
+  const source = t.isContiguous ? t.contiguous() : t.clone();
+  try {
+    const at = source.location('safetensors');
+    return body(new Uint8Array(at.buffer, at.byteOffset, source.byteSize));
+  } finally {
+    source.dispose();
+  }
+}
+
+/** The whole file in memory. */
+export function serializeSafetensors(tensors: TensorInput | Map<string, BitNetTensor>, metadata?: Record<string, string>): Uint8Array {
+  const list = entriesOf(tensors);
+  const header = buildHeader(list, metadata);
+  const total = header.byteLength + list.reduce((n, [, t]) => n + t.byteSize, 0);
+  const out = new Uint8Array(total);
+  out.set(header, 0);
+  let position = header.byteLength;
+  for (const [, t] of list) {
+    withBytes(t, (bytes) => out.set(bytes, position));
+    position += t.byteSize;
+  }
+  return out;
+}
+
+/**
+ * Writes a file, streaming each tensor from pool memory. Data goes to a
+ * temporary file in the same directory that is renamed over `file` only once
+ * complete, so a failure leaves no partial file behind.
+ */
+export async function writeSafetensors(file: string, tensors: TensorInput | Map<string, BitNetTensor>, metadata?: Record<string, string>): Promise<void> {
+  const list = entriesOf(tensors);
+  const header = buildHeader(list, metadata);
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(temporary, 'wx');
+    await handle.write(header, 0, header.byteLength);
+    for (const [, t] of list) {
+      const source = t.isContiguous ? t.contiguous() : t.clone();
+      try {
+        const at = source.location('writeSafetensors');
+        const bytes = new Uint8Array(at.buffer, at.byteOffset, source.byteSize);
+        // Chunked so one huge tensor never needs one huge write call.
+        for (let start = 0; start < bytes.byteLength; start += 64 << 20) {
+          const piece = bytes.subarray(start, Math.min(bytes.byteLength, start + (64 << 20)));
+          let written = 0;
+          while (written < piece.byteLength) written += (await handle.write(piece, written, piece.byteLength - written)).bytesWritten;
+        }
+      } finally {
+        source.dispose();
+      }
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(temporary, file);
+  } catch (error) {
+    if (handle) await handle.close().catch(() => undefined);
+    await fs.unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface LoadOptions {
+  pool?: TensorMemoryPool;
+  device?: string;
+}
+
+/**
+ * An open safetensors file: the header is read and validated up front; tensor
+ * data is read only when asked for, straight into pool memory.
+ */
+export class SafetensorsFile {
+  private constructor(
+    readonly file: string,
+    private handle: fs.FileHandle | undefined,
+    readonly header: SafetensorsHeader,
+  ) {}
+
+  static async open(file: string): Promise<SafetensorsFile> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new BitNetError(ErrorCode.FILE_NOT_FOUND, 'safetensors', `${file}: no such file`, { cause: error });
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      const prefix = new Uint8Array(8);
+      await handle.read(prefix, 0, Math.min(8, size), 0);
+      const n = headerLength(prefix, size, file);
+      const json = new Uint8Array(n);
+      await handle.read(json, 0, n, 8);
+      const header = parseSafetensorsHeader(json, size - 8 - n, file);
+      header.dataOffset = 8 + n;
+      return new SafetensorsFile(file, handle, header);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  get names(): string[] { return [...this.header.entries.keys()]; }
+  get metadata(): Record<string, string> { return { ...this.header.metadata }; }
+
+  info(name: string): SafetensorsEntry {
+    const entry = this.header.entries.get(name);
+    if (!entry) throw new BitNetError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `${this.file} has no tensor "${name}" (it has ${this.names.slice(0, 8).join(', ')}${this.names.length > 8 ? ', …' : ''})`);
+    return entry;
+  }
+
+  /** Reads one tensor's bytes into a new tensor. */
+  async load(name: string, options: LoadOptions = {}): Promise<BitNetTensor> {
+    if (!this.handle) throw new BitNetError(ErrorCode.DISPOSED, 'safetensors', `${this.file} has been closed`);
+    const entry = this.info(name);
+    const t = BitNetTensor.empty(entry.shape, { dtype: entry.dtype, device: options.device, pool: options.pool });
+    try {
+      const bytes = t.rawBytes('safetensors').subarray(0, entry.end - entry.begin);
+      let read = 0;
+      while (read < bytes.byteLength) {
+        const { bytesRead } = await this.handle.read(bytes, read, bytes.byteLength - read, this.header.dataOffset + entry.begin + read);
+        if (bytesRead === 0) throw formatError(`unexpected end of file while reading "${name}"`, this.file);
+        read += bytesRead;
+      }
+      return t;
+    } catch (error) {
+      t.dispose();
+      throw error;
+    }
+  }
+
+  /** Loads the named tensors (all when omitted); on error, none are kept. */
+  async loadAll(names: readonly string[] = this.names, options: LoadOptions = {}): Promise<Map<string, BitNetTensor>> {
+    const out = new Map<string, BitNetTensor>();
+    try {
+      for (const name of names) out.set(name, await this.load(name, options));
+      return out;
+    } catch (error) {
+      for (const t of out.values()) t.dispose();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Reads chosen tensors (all by default) of a file. */
+export async function readSafetensors(file: string, options: LoadOptions & { names?: readonly string[] } = {}): Promise<{ tensors: Map<string, BitNetTensor>; metadata: Record<string, string> }> {
+  const reader = await SafetensorsFile.open(file);
+  try {
+    return { tensors: await reader.loadAll(options.names ?? reader.names, options), metadata: reader.metadata };
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Parses a whole file held in memory (tensors are copied into pool memory). */
+export function deserializeSafetensors(bytes: Uint8Array, options: LoadOptions = {}): { tensors: Map<string, BitNetTensor>; metadata: Record<string, string> } {
+  const n = headerLength(bytes, bytes.byteLength, 'buffer');
+  const header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.byteLength - 8 - n);
+  const tensors = new Map<string, BitNetTensor>();
+  try {
+    for (const entry of header.entries.values())
+      tensors.set(entry.name, BitNetTensor.fromBytes(bytes.subarray(8 + n + entry.begin, 8 + n + entry.end), entry.shape, entry.dtype, options));
+  } catch (error) {
+    for (const t of tensors.values()) t.dispose();
+    throw error;
+  }
+  return { tensors, metadata: header.metadata };
+}
