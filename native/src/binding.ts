@@ -87,6 +87,8 @@ export interface NativeTensorBinding {
 
 export interface NativeBinding extends NativeTensorBinding {
   version: string;
+  /** Throws ERR_BITNET_NATIVE_LOAD unless `jsVersion` is the version this binary was built for. */
+  checkJsVersion(jsVersion: string): true;
   getCpuFeatures(): NativeCpuFeatures;
   getIsa(): NativeIsa;
   getCacheInfo(): NativeCacheInfo[];

@@ -70,6 +70,14 @@ describe('loadNativeBinding', () => {
     ).toThrow(`version mismatch: the binary is ${binding.version}, the JS package is 9.9.9`);
   });
 
+  it('the binary checks the JS version too', () => {
+    const { binding } = loadNativeBinding();
+    expect(binding.checkJsVersion(version)).toBe(true);
+    expect(() => binding.checkJsVersion('0.0.1')).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_NATIVE_LOAD', message: `[checkJsVersion] this binary is ${version} but the JS package is 0.0.1` }),
+    );
+  });
+
   it('uses BITNET_NATIVE_PATH exclusively and explains a bad one', () => {
     const missing = path.join(emptyRoot(), 'nowhere.node');
     let caught: Error | undefined;

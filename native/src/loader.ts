@@ -80,6 +80,8 @@ function checkBinding(candidate: unknown, expectedVersion: string): NativeBindin
   if (binding.version !== expectedVersion) {
     throw new Error(`version mismatch: the binary is ${binding.version}, the JS package is ${expectedVersion}`);
   }
+  // Both sides check: the binary also refuses a JS layer of another version.
+  (binding as NativeBinding).checkJsVersion(expectedVersion);
   return binding as NativeBinding;
 }
 

@@ -351,7 +351,20 @@ Napi::Value triad_with_tier(const Napi::CallbackInfo& info) {
   });
 }
 
+// The binary's half of the version handshake: the loader passes the JS
+// package's version and the binary refuses a JS layer it was not built for.
+Napi::Value check_js_version(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) throw invalid_argument("[checkJsVersion] expected the JS package version");
+    std::string js = info[0].As<Napi::String>().Utf8Value();
+    if (js != BITNET_VERSION)
+      throw Error("ERR_BITNET_NATIVE_LOAD", "[checkJsVersion] this binary is " BITNET_VERSION " but the JS package is " + js);
+    return Napi::Boolean::New(info.Env(), true);
+  });
+}
+
 void init_core(Napi::Env env, Napi::Object exports) {
+  exports.Set("checkJsVersion", Napi::Function::New(env, check_js_version, "checkJsVersion"));
   exports.Set("version", Napi::String::New(env, BITNET_VERSION));
   exports.Set("getCpuFeatures", Napi::Function::New(env, get_cpu_features, "getCpuFeatures"));
   exports.Set("getIsa", Napi::Function::New(env, get_isa, "getIsa"));
