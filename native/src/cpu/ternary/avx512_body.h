@@ -1,0 +1,112 @@
+// Copyright (c) 2026 bitnet contributors. MIT license.
+// AVX-512 ternary kernel body, included by cpu/x86/avx512/ternary_avx512.cc
+// (vpmaddubsw + vpmaddwd) and cpu/x86/avx512vnni/ternary_avx512vnni.cc
+// (vpdpbusd). Everything here has internal linkage so the two ISA builds never
+// share a symbol.
+//
+// One 64-byte load is one row's 256-weight block; shifting it by 0/2/4/6 and
+// masking with 3 gives the unsigned codes (value + 1) of 64 weights whose
+// activations sit contiguously in the permuted activation block at 64·s. The
+// +1 is removed once per dot product by subtracting Σ activations.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "cpu/ternary/ternary.h"
+
+namespace bitnet {
+namespace ternary {
+namespace {
+
+// Bytes ahead of the current block that are prefetched: the weights stream once.
+constexpr size_t kPrefetchBytes = 2048;
+
+template <bool Vnni>
+inline __m512i dot_u8s8(__m512i acc, __m512i codes, __m512i x) {
+#if defined(__AVX512VNNI__)
+  if constexpr (Vnni) return _mm512_dpbusd_epi32(acc, codes, x);
+#endif
+  // codes ≤ 2 and |x| ≤ 128: a vpmaddubsw pair sum is at most 512, no saturation.
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(codes, x), _mm512_set1_epi16(1)));
+}
+
+// Sums 16 lanes of each of 4 accumulators into one 128-bit vector [a0, a1, a2, a3].
+inline __m128i reduce4(__m512i a0, __m512i a1, __m512i a2, __m512i a3) {
+  auto half = [](__m512i v) {
+    __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+  };
+  __m128i h01 = _mm_hadd_epi32(half(a0), half(a1));
+  __m128i h23 = _mm_hadd_epi32(half(a2), half(a3));
+  return _mm_hadd_epi32(h01, h23);
+}
+
+// 4 rows × NB tokens, every block of k. Split accumulators (even/odd shift)
+// when NB is small so the vpdpbusd latency chain does not bound the loop.
+template <bool Vnni, int NB>
+inline void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size_t x_stride, const int32_t* xsum,
+                       int32_t* out, size_t out_stride) {
+  constexpr int Split = NB == 1 ? 2 : 1;
+  __m512i acc[4][NB][Split];
+  for (int r = 0; r < 4; ++r)
+    for (int n = 0; n < NB; ++n)
+      for (int s = 0; s < Split; ++s) acc[r][n][s] = _mm512_setzero_si512();
+  const __m512i mask = _mm512_set1_epi8(3);
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint8_t* wb = tile + b * 256;
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 128), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 192), _MM_HINT_T0);
+    __m512i w[4];
+    for (int r = 0; r < 4; ++r) w[r] = _mm512_loadu_si512(wb + r * 64);
+    const int8_t* xb = x + b * 256;
+#define BITNET_TERNARY_SHIFT(S)                                                                  \
+  {                                                                                              \
+    __m512i v[4];                                                                                \
+    for (int r = 0; r < 4; ++r) v[r] = _mm512_and_si512(_mm512_srli_epi16(w[r], 2 * (S)), mask); \
+    for (int n = 0; n < NB; ++n) {                                                               \
+      __m512i a = _mm512_loadu_si512(xb + n * x_stride + 64 * (S));                              \
+      for (int r = 0; r < 4; ++r) acc[r][n][(S) % Split] = dot_u8s8<Vnni>(acc[r][n][(S) % Split], v[r], a); \
+    }                                                                                            \
+  }
+    BITNET_TERNARY_SHIFT(0)
+    BITNET_TERNARY_SHIFT(1)
+    BITNET_TERNARY_SHIFT(2)
+    BITNET_TERNARY_SHIFT(3)
+#undef BITNET_TERNARY_SHIFT
+  }
+  for (int n = 0; n < NB; ++n) {
+    __m512i s[4];
+    for (int r = 0; r < 4; ++r) {
+      s[r] = acc[r][n][0];
+      if constexpr (Split == 2) s[r] = _mm512_add_epi32(s[r], acc[r][n][Split - 1]);
+    }
+    __m128i sums = _mm_sub_epi32(reduce4(s[0], s[1], s[2], s[3]), _mm_set1_epi32(xsum[n]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + n * out_stride), sums);
+  }
+}
+
+template <bool Vnni>
+void gemm_int_avx512(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
+                     const int32_t* xsum, size_t batch, int32_t* out, size_t out_stride) {
+  const size_t x_stride = blocks * 256;
+  for (size_t t = tile_begin; t < tile_end; ++t) {
+    const uint8_t* tile = codes + t * blocks * 256;
+    int32_t* o = out + t * 4;
+    size_t n = 0;
+    for (; n + 4 <= batch; n += 4)
+      tile_group<Vnni, 4>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+    for (; n + 2 <= batch; n += 2)
+      tile_group<Vnni, 2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+    for (; n < batch; ++n)
+      tile_group<Vnni, 1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+  }
+}
+
+}  // namespace
+}  // namespace ternary
+}  // namespace bitnet
