@@ -115,10 +115,11 @@ Napi::Value ternary_variants(const Napi::CallbackInfo& info) {
   });
 }
 
-// packTernary(values: Int8Array, rows, columns, layout, blockScales?: Float32Array) → Uint8Array
+// packTernary(values: Int8Array, rows, columns, layout, blockScales?: Float32Array, out?: Uint8Array) → Uint8Array
 Napi::Value pack_ternary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "packTernary";
+    if (info.Length() < 4) throw invalid_argument("[packTernary] expected (values, rows, columns, layout)");
     size_t rows = dim_arg(info, 1, op, "rows"), columns = dim_arg(info, 2, op, "columns");
     Layout layout = layout_arg(info, 3, op);
     size_t bytes = packed_bytes(layout, rows, columns, op);
@@ -128,8 +129,15 @@ Napi::Value pack_ternary(const Napi::CallbackInfo& info) {
       if (info.Length() < 5) throw invalid_argument(std::string("[") + op + "] blockScales is required for ggml layouts");
       scales = array_of_length<float>(info[4], napi_float32_array, rows * (columns / 256), op, "blockScales");
     }
-    // A bad value throws part-way; the half-filled array is then unreachable and collected.
-    Napi::Uint8Array out = aligned_bytes(info.Env(), bytes, op);
+    // Into `out` when given (JS owns aligned memory it can free early), else a new aligned array.
+    // A bad value throws part-way through; the caller then drops the half-filled buffer.
+    Napi::Uint8Array out;
+    if (info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull()) {
+      array_of_length<uint8_t>(info[5], napi_uint8_array, bytes, op, "out");
+      out = info[5].As<Napi::Uint8Array>();
+    } else {
+      out = aligned_bytes(info.Env(), bytes, op);
+    }
     switch (layout) {
       case Layout::i2_r4: ternary::pack_i2(values, rows, columns, out.Data()); break;
       case Layout::tq2_0: ternary::pack_tq2(values, scales, rows, columns, out.Data()); break;
@@ -144,6 +152,7 @@ Napi::Value unpack_ternary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "unpackTernary";
     Napi::Env env = info.Env();
+    if (info.Length() < 4) throw invalid_argument("[unpackTernary] expected (data, rows, columns, layout)");
     size_t rows = dim_arg(info, 1, op, "rows"), columns = dim_arg(info, 2, op, "columns");
     Layout layout = layout_arg(info, 3, op);
     size_t bytes = packed_bytes(layout, rows, columns, op);
