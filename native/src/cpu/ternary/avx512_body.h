@@ -90,6 +90,43 @@ inline void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size
   }
 }
 
+#if defined(__AVX512VNNI__)
+// Batch-1 VNNI body. The shifts of tile_group compete with vpdpbusd for port 0,
+// so here each 2-bit field is only masked in place (0x03, 0x0C, 0x30, 0xC0):
+// the products are then 4^s · code · x, kept in one accumulator per shift and
+// divided back exactly by an arithmetic shift at the end (every lane is a sum
+// of multiples of 4^s). 16 accumulators: 4 independent chains per row.
+inline void tile_gemv_vnni(const uint8_t* tile, size_t blocks, const int8_t* x, int32_t xsum, int32_t* out) {
+  __m512i acc[4][4];
+  for (int r = 0; r < 4; ++r)
+    for (int s = 0; s < 4; ++s) acc[r][s] = _mm512_setzero_si512();
+  const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0c), m2 = _mm512_set1_epi8(0x30),
+                m3 = _mm512_set1_epi8(static_cast<char>(0xc0));
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint8_t* wb = tile + b * 256;
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 128), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 192), _MM_HINT_T0);
+    const int8_t* xb = x + b * 256;
+    const __m512i a0 = _mm512_loadu_si512(xb), a1 = _mm512_loadu_si512(xb + 64), a2 = _mm512_loadu_si512(xb + 128),
+                  a3 = _mm512_loadu_si512(xb + 192);
+    for (int r = 0; r < 4; ++r) {
+      const __m512i w = _mm512_loadu_si512(wb + r * 64);
+      acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], _mm512_and_si512(w, m0), a0);
+      acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], _mm512_and_si512(w, m1), a1);
+      acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], _mm512_and_si512(w, m2), a2);
+      acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], _mm512_and_si512(w, m3), a3);
+    }
+  }
+  __m512i s[4];
+  for (int r = 0; r < 4; ++r)
+    s[r] = _mm512_add_epi32(_mm512_add_epi32(acc[r][0], _mm512_srai_epi32(acc[r][1], 2)),
+                            _mm512_add_epi32(_mm512_srai_epi32(acc[r][2], 4), _mm512_srai_epi32(acc[r][3], 6)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_sub_epi32(reduce4(s[0], s[1], s[2], s[3]), _mm_set1_epi32(xsum)));
+}
+#endif
+
 template <bool Vnni>
 void gemm_int_avx512(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
                      const int32_t* xsum, size_t batch, int32_t* out, size_t out_stride) {
@@ -102,8 +139,15 @@ void gemm_int_avx512(const uint8_t* codes, size_t blocks, size_t tile_begin, siz
       tile_group<Vnni, 4>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
     for (; n + 2 <= batch; n += 2)
       tile_group<Vnni, 2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
-    for (; n < batch; ++n)
+    for (; n < batch; ++n) {
+#if defined(__AVX512VNNI__)
+      if constexpr (Vnni) {
+        tile_gemv_vnni(tile, blocks, xp + n * x_stride, xsum[n], o + n * out_stride);
+        continue;
+      }
+#endif
       tile_group<Vnni, 1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // The float epilogue lives here (baseline code) so every variant produces the
 // same floats from the same exact int32 dot products.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -103,21 +104,35 @@ void check_k(size_t columns, const char* op) {
                        " exceed the int32 accumulation limit of 4194304");
 }
 
-// Runs the integer kernel over the pool: thread i takes a contiguous range of
-// tiles (one sequential weight stream each), then `finish(tile_begin, tile_end)`.
+// Runs the integer kernel over the pool, then `finish(tile_begin, tile_end)` on
+// the same thread. Threads take contiguous chunks of tiles from a shared
+// counter: each chunk is one long sequential weight stream (prefetch-friendly),
+// and a thread that starts late (a busy core) simply takes fewer chunks. Every
+// tile's result is independent of the thread that computed it.
 template <typename Finish>
 void run_tiles(const Kernels& k, const PackedView& w, const Workspace& ws, size_t batch, size_t threads,
                Finish finish) {
   size_t tiles = tiles_for(w.rows), blocks = blocks_for(w.columns), stride = tiles * kTileRows;
   size_t used = std::min(pool_threads(threads), std::max<size_t>(1, tiles));
-  auto body = [&](size_t t, size_t n) {
-    size_t begin = tiles * t / n, end = tiles * (t + 1) / n;
-    if (begin == end) return;
+  auto range = [&](size_t begin, size_t end) {
     k.gemm_int(w.codes, blocks, begin, end, ws.xp, ws.xsum, batch, ws.dots, stride);
     finish(begin, end);
   };
-  if (used == 1) body(0, 1);
-  else global_thread_pool().run(body, used);
+  if (used == 1) {
+    range(0, tiles);
+    return;
+  }
+  // About 8 chunks per thread, each at least 16 KiB of weights.
+  size_t tile_bytes = blocks * kTileRows * kBlockBytes;
+  size_t chunk = std::max<size_t>((tiles + used * 8 - 1) / (used * 8), (16384 + tile_bytes - 1) / tile_bytes);
+  size_t chunks = (tiles + chunk - 1) / chunk;
+  std::atomic<size_t> next{0};
+  global_thread_pool().run(
+      [&](size_t, size_t) {
+        for (size_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1))
+          range(c * chunk, std::min(tiles, (c + 1) * chunk));
+      },
+      std::min(used, chunks));
 }
 
 }  // namespace
