@@ -328,19 +328,27 @@ describe('ternary kernels', () => {
     });
   }
 
-  it('the float forward equals the documented int32 → float32 epilogue on every tier', () => {
-    const rows = 37, columns = 700, batch = 5;
-    const w = randomTernary(rows, columns, 21);
-    const packed = packTernary(w);
-    const x = randomFloats(batch * columns, 22, 3);
-    const bias = randomFloats(rows, 23, 0.5);
-    const q = activationReference(x, batch, columns);
-    const dots = intReference(w, q.values, batch);
-    const expected = new Float32Array(batch * rows);
-    for (let n = 0; n < batch; n++)
-      for (let r = 0; r < rows; r++)
-        expected[n * rows + r] = Math.fround(Math.fround(dots[n * rows + r] * Math.fround(w.scales[r] * q.scales[n])) + bias[r]);
-    for (const tier of tiers) expect(ternaryMatmul(packed, x, batch, { bias, tier, threads: 2 })).toEqual(expected);
+  for (const [rows, columns, batch] of [[37, 700, 5], [9, 2048, 40]] as const) {
+    it(`the float forward equals the documented int32 → float32 epilogue on every tier: ${rows}×${columns}, batch ${batch}`, () => {
+      const w = randomTernary(rows, columns, 21);
+      const packed = packTernary(w);
+      const x = randomFloats(batch * columns, 22, 3);
+      const bias = randomFloats(rows, 23, 0.5);
+      const q = activationReference(x, batch, columns);
+      const dots = intReference(w, q.values, batch);
+      const expected = new Float32Array(batch * rows);
+      for (let n = 0; n < batch; n++)
+        for (let r = 0; r < rows; r++)
+          expected[n * rows + r] = Math.fround(Math.fround(dots[n * rows + r] * Math.fround(w.scales[r] * q.scales[n])) + bias[r]);
+      for (const tier of tiers) expect(ternaryMatmul(packed, x, batch, { bias, tier, threads: 2 })).toEqual(expected);
+    });
+  }
+
+  it('names the bad token when a large batch is quantized on several threads', () => {
+    const packed = packTernary(randomTernary(4, 1024, 71));
+    const x = randomFloats(70 * 1024, 72);
+    x[69 * 1024 + 3] = Infinity;
+    expect(() => ternaryMatmul(packed, x, 70, { threads: 2 })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringContaining('token 69, column 3 is infinite') }));
   });
 
   it('the forward is within the stated tolerance of a float64 reference', () => {

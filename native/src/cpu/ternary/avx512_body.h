@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 
 #include "cpu/ternary/ternary.h"
 
@@ -22,7 +23,10 @@ namespace ternary {
 namespace {
 
 // Bytes ahead of the current block that are prefetched: the weights stream once.
-constexpr size_t kPrefetchBytes = 2048;
+inline size_t prefetch_env() { const char* e = getenv("BT_PF"); return e ? strtoul(e, nullptr, 10) : 2048; }
+static const size_t kPrefetchBytes = prefetch_env();
+inline int hint_env() { const char* e = getenv("BT_HINT"); return e ? atoi(e) : 0; }
+static const int kHint = hint_env();
 
 template <bool Vnni>
 inline __m512i dot_u8s8(__m512i acc, __m512i codes, __m512i x) {
@@ -104,10 +108,19 @@ inline void tile_gemv_vnni(const uint8_t* tile, size_t blocks, const int8_t* x, 
                 m3 = _mm512_set1_epi8(static_cast<char>(0xc0));
   for (size_t b = 0; b < blocks; ++b) {
     const uint8_t* wb = tile + b * 256;
+    if (kPrefetchBytes) {
+      if (kHint == 0) {
     _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 128), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 192), _MM_HINT_T0);
+      } else {
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes), _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64), _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 128), _MM_HINT_T1);
+    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 192), _MM_HINT_T1);
+      }
+    }
     const int8_t* xb = x + b * 256;
     const __m512i a0 = _mm512_loadu_si512(xb), a1 = _mm512_loadu_si512(xb + 64), a2 = _mm512_loadu_si512(xb + 128),
                   a3 = _mm512_loadu_si512(xb + 192);

@@ -187,9 +187,21 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
   if (batch == 0 || w.rows == 0) return;
   size_t tiles = tiles_for(w.rows), blocks = blocks_for(w.columns), stride = tiles * kTileRows;
   Workspace ws = workspace(batch, w.columns, stride);
-  quantize_activations(x, batch, w.columns, ws.q, ws.xscale, "ternaryMatmul");
-  for (size_t n = 0; n < batch; ++n)
-    ws.xsum[n] = permute_activations(ws.q + n * w.columns, w.columns, ws.xp + n * blocks * kBlockWeights);
+  const size_t columns = w.columns;
+  auto prepare = [&](size_t begin, size_t end) {
+    quantize_activations(x + begin * columns, end - begin, columns, ws.q + begin * columns, ws.xscale + begin,
+                         "ternaryMatmul", begin);
+    for (size_t n = begin; n < end; ++n)
+      ws.xsum[n] = permute_activations(ws.q + n * columns, columns, ws.xp + n * blocks * kBlockWeights);
+  };
+  // Large batches quantize on every thread (a pass over batch × k floats); a
+  // NaN found by any thread is rethrown here by the pool.
+  size_t prep_threads = std::min(pool_threads(threads), batch * columns >= 65536 ? batch : size_t(1));
+  if (prep_threads <= 1) {
+    prepare(0, batch);
+  } else {
+    global_thread_pool().run([&](size_t t, size_t n) { prepare(batch * t / n, batch * (t + 1) / n); }, prep_threads);
+  }
   const size_t rows = w.rows;
   run_tiles(k, w, ws, batch, threads, [&](size_t tile_begin, size_t tile_end) {
     size_t row_begin = tile_begin * kTileRows, row_end = std::min(rows, tile_end * kTileRows);

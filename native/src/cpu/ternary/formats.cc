@@ -260,7 +260,8 @@ void unpack_tq1(const uint8_t* data, size_t rows, size_t columns, int8_t* values
     }
 }
 
-void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* q, float* scales, const char* op) {
+void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* q, float* scales, const char* op,
+                          size_t first_token) {
   for (size_t n = 0; n < batch; ++n) {
     const float* row = x + n * columns;
     float absmax = 0;
@@ -275,7 +276,7 @@ void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* 
       for (size_t c = 0; c < columns; ++c)
         if (!std::isfinite(row[c]))
           throw Error("ERR_BITNET_INVALID_ARGUMENT",
-                      std::string("[") + op + "] activation at token " + std::to_string(n) + ", column " +
+                      std::string("[") + op + "] activation at token " + std::to_string(first_token + n) + ", column " +
                           std::to_string(c) + " is " + (std::isnan(row[c]) ? "NaN" : "infinite"),
                       ErrorKind::range);
     }

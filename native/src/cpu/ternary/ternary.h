@@ -89,7 +89,9 @@ float half_to_float(uint16_t half);
 // ---- activations ----
 // Int8 absmax per token: scale = absmax / 127, q = clamp(round_half_even(x · (127 / absmax)), -127, 127),
 // all float32 arithmetic. A zero row gets scale 0 and q = 0. Throws on NaN/Inf (names token and column).
-void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* q, float* scales, const char* op);
+// first_token only numbers tokens in error messages when x is a slice of a larger batch.
+void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* q, float* scales, const char* op,
+                          size_t first_token = 0);
 // Writes token n's int8 row into the permuted, zero-padded layout and returns its sum.
 int32_t permute_activations(const int8_t* q, size_t columns, int8_t* xp);
 // The element of natural column `column` lands at this permuted index (within the padded row).
