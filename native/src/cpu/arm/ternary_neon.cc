@@ -31,7 +31,7 @@ int32x4_t row_block(const uint8_t* w, const int8_t* x, int32x4_t acc) {
 }
 
 void gemm_int(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
-              const int32_t* xsum, size_t batch, int32_t* out, size_t out_stride) {
+              const int32_t* xsum, size_t batch, int32_t* out) {
   const size_t x_stride = blocks * 256;
   for (size_t t = tile_begin; t < tile_end; ++t) {
     const uint8_t* tile = codes + t * blocks * 256;
@@ -40,7 +40,7 @@ void gemm_int(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t til
       const int8_t* x = xp + n * x_stride;
       for (size_t b = 0; b < blocks; ++b)
         for (int r = 0; r < 4; ++r) acc[r] = row_block(tile + (b * 4 + r) * 64, x + b * 256, acc[r]);
-      for (int r = 0; r < 4; ++r) out[n * out_stride + t * 4 + r] = vaddvq_s32(acc[r]) - xsum[n];
+      for (int r = 0; r < 4; ++r) out[(t * batch + n) * 4 + r] = vaddvq_s32(acc[r]) - xsum[n];
     }
   }
 }

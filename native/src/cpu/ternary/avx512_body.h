@@ -52,7 +52,7 @@ inline __m128i reduce4(__m512i a0, __m512i a1, __m512i a2, __m512i a3) {
 // when NB is small so the vpdpbusd latency chain does not bound the loop.
 template <bool Vnni, int NB>
 inline void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size_t x_stride, const int32_t* xsum,
-                       int32_t* out, size_t out_stride) {
+                       int32_t* out) {
   constexpr int Split = NB == 1 ? 2 : 1;
   __m512i acc[4][NB][Split];
   for (int r = 0; r < 4; ++r)
@@ -90,7 +90,7 @@ inline void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size
       if constexpr (Split == 2) s[r] = _mm512_add_epi32(s[r], acc[r][n][Split - 1]);
     }
     __m128i sums = _mm_sub_epi32(reduce4(s[0], s[1], s[2], s[3]), _mm_set1_epi32(xsum[n]));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + n * out_stride), sums);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + n * 4), sums);
   }
 }
 
@@ -142,24 +142,24 @@ inline void tile_gemv_vnni(const uint8_t* tile, size_t blocks, const int8_t* x, 
 
 template <bool Vnni>
 void gemm_int_avx512(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
-                     const int32_t* xsum, size_t batch, int32_t* out, size_t out_stride) {
+                     const int32_t* xsum, size_t batch, int32_t* out) {
   const size_t x_stride = blocks * 256;
   for (size_t t = tile_begin; t < tile_end; ++t) {
     const uint8_t* tile = codes + t * blocks * 256;
-    int32_t* o = out + t * 4;
+    int32_t* o = out + t * batch * 4;
     size_t n = 0;
     for (; n + 4 <= batch; n += 4)
-      tile_group<Vnni, 4>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+      tile_group<Vnni, 4>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
     for (; n + 2 <= batch; n += 2)
-      tile_group<Vnni, 2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+      tile_group<Vnni, 2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
     for (; n < batch; ++n) {
 #if defined(__AVX512VNNI__)
       if constexpr (Vnni) {
-        tile_gemv_vnni(tile, blocks, xp + n * x_stride, xsum[n], o + n * out_stride);
+        tile_gemv_vnni(tile, blocks, xp + n * x_stride, xsum[n], o + n * 4);
         continue;
       }
 #endif
-      tile_group<Vnni, 1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+      tile_group<Vnni, 1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
     }
   }
 }

@@ -112,10 +112,10 @@ void check_k(size_t columns, const char* op) {
 template <typename Finish>
 void run_tiles(const Kernels& k, const PackedView& w, const Workspace& ws, size_t batch, size_t threads,
                Finish finish) {
-  size_t tiles = tiles_for(w.rows), blocks = blocks_for(w.columns), stride = tiles * kTileRows;
+  size_t tiles = tiles_for(w.rows), blocks = blocks_for(w.columns);
   size_t used = std::min(pool_threads(threads), std::max<size_t>(1, tiles));
   auto range = [&](size_t begin, size_t end) {
-    k.gemm_int(w.codes, blocks, begin, end, ws.xp, ws.xsum, batch, ws.dots, stride);
+    k.gemm_int(w.codes, blocks, begin, end, ws.xp, ws.xsum, batch, ws.dots);
     finish(begin, end);
   };
   if (used == 1) {
@@ -204,14 +204,16 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
   }
   const size_t rows = w.rows;
   run_tiles(k, w, ws, batch, threads, [&](size_t tile_begin, size_t tile_end) {
-    size_t row_begin = tile_begin * kTileRows, row_end = std::min(rows, tile_end * kTileRows);
     for (size_t n = 0; n < batch; ++n) {
-      const int32_t* dots = ws.dots + n * stride;
       float* out = y + n * rows;
-      float xs = ws.xscale[n];
-      for (size_t r = row_begin; r < row_end; ++r) {
-        float value = static_cast<float>(dots[r]) * (w.scales[r] * xs);
-        out[r] = bias ? value + bias[r] : value;
+      const float xs = ws.xscale[n];
+      for (size_t t = tile_begin; t < tile_end; ++t) {
+        const int32_t* dots = ws.dots + (t * batch + n) * kTileRows;
+        size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
+        for (size_t r = 0; r < here; ++r) {
+          float value = static_cast<float>(dots[r]) * (w.scales[row0 + r] * xs);
+          out[row0 + r] = bias ? value + bias[row0 + r] : value;
+        }
       }
     }
   });
@@ -227,9 +229,11 @@ void matmul_int(const PackedView& w, const int8_t* xq, size_t batch, int32_t* ou
     ws.xsum[n] = permute_activations(xq + n * w.columns, w.columns, ws.xp + n * blocks * kBlockWeights);
   const size_t rows = w.rows;
   run_tiles(k, w, ws, batch, threads, [&](size_t tile_begin, size_t tile_end) {
-    size_t row_begin = tile_begin * kTileRows, row_end = std::min(rows, tile_end * kTileRows);
     for (size_t n = 0; n < batch; ++n)
-      std::memcpy(out + n * rows + row_begin, ws.dots + n * stride + row_begin, (row_end - row_begin) * 4);
+      for (size_t t = tile_begin; t < tile_end; ++t) {
+        size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
+        std::memcpy(out + n * rows + row0, ws.dots + (t * batch + n) * kTileRows, here * 4);
+      }
   });
 }
 

@@ -19,7 +19,7 @@ int32_t block_dot(const uint8_t* w, const int8_t* x) {
 }
 
 void gemm_int(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
-              const int32_t* xsum, size_t batch, int32_t* out, size_t out_stride) {
+              const int32_t* xsum, size_t batch, int32_t* out) {
   for (size_t t = tile_begin; t < tile_end; ++t) {
     const uint8_t* tile = codes + t * blocks * kTileRows * kBlockBytes;
     for (size_t n = 0; n < batch; ++n) {
@@ -28,7 +28,7 @@ void gemm_int(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t til
       for (size_t b = 0; b < blocks; ++b)
         for (size_t r = 0; r < kTileRows; ++r)
           acc[r] += block_dot(tile + (b * kTileRows + r) * kBlockBytes, x + b * kBlockWeights);
-      for (size_t r = 0; r < kTileRows; ++r) out[n * out_stride + t * kTileRows + r] = acc[r] - xsum[n];
+      for (size_t r = 0; r < kTileRows; ++r) out[(t * batch + n) * kTileRows + r] = acc[r] - xsum[n];
     }
   }
 }

@@ -41,12 +41,13 @@ inline size_t i2_bytes(size_t rows, size_t columns) { return tiles_for(rows) * b
 enum class Variant { generic = 0, avx2 = 1, avx512 = 2, avx512vnni = 3, neon = 4 };
 constexpr int kVariantCount = 5;
 
-// Integer core of the matmul over row tiles [tile_begin, tile_end):
-//   out[n * out_stride + row] = Σ_k value[row][k] · xq[n][k]   (exact, int32)
+// Integer core of the matmul over row tiles [tile_begin, tile_end), tile-major
+// so each tile's results are one contiguous run (no strided scatter per token):
+//   out[(t * batch + n) * 4 + r] = Σ_k value[4t + r][k] · xq[n][k]   (exact, int32)
 // codes: i2_r4 buffer; xp: permuted activations, token n at xp + n * blocks * 256;
 // xsum[n] = Σ_k xq[n][k] (removes the +1 of the codes).
 using GemmIntFn = void (*)(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
-                           const int32_t* xsum, size_t batch, int32_t* out, size_t out_stride);
+                           const int32_t* xsum, size_t batch, int32_t* out);
 // Dense float32 reference matmul used as the F32 baseline: y[n][r] = Σ_k w[r][k] · x[n][k]
 // over rows [row_begin, row_end).
 using MatmulF32Fn = void (*)(const float* w, size_t rows, size_t columns, size_t row_begin, size_t row_end,

@@ -46,7 +46,7 @@ inline void row_block(const uint8_t* w, const int8_t* x, size_t x_stride, __m256
 
 template <int NB>
 void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size_t x_stride, const int32_t* xsum,
-                int32_t* out, size_t out_stride) {
+                int32_t* out) {
   __m256i acc[4][NB];
   for (int r = 0; r < 4; ++r)
     for (int n = 0; n < NB; ++n) acc[r][n] = _mm256_setzero_si256();
@@ -57,20 +57,20 @@ void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size_t x_st
     for (int r = 0; r < 4; ++r) row_block<NB>(wb + r * 64, x + b * 256, x_stride, acc[r]);
   }
   for (int n = 0; n < NB; ++n)
-    for (int r = 0; r < 4; ++r) out[n * out_stride + r] = hsum_epi32(acc[r][n]) - xsum[n];
+    for (int r = 0; r < 4; ++r) out[n * 4 + r] = hsum_epi32(acc[r][n]) - xsum[n];
 }
 
 void gemm_int(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
-              const int32_t* xsum, size_t batch, int32_t* out, size_t out_stride) {
+              const int32_t* xsum, size_t batch, int32_t* out) {
   const size_t x_stride = blocks * 256;
   for (size_t t = tile_begin; t < tile_end; ++t) {
     const uint8_t* tile = codes + t * blocks * 256;
-    int32_t* o = out + t * 4;
+    int32_t* o = out + t * batch * 4;
     size_t n = 0;
     for (; n + 2 <= batch; n += 2)
-      tile_group<2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+      tile_group<2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
     for (; n < batch; ++n)
-      tile_group<1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * out_stride, out_stride);
+      tile_group<1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
   }
 }
 
