@@ -309,6 +309,7 @@ describe('ternary kernels', () => {
     [64, 2560, 8],
     [1, 70000, 2],
     [130, 256, 33],
+    [300, 512, 20],
   ];
 
   it('runs on the tiers this CPU supports', () => {

@@ -140,26 +140,36 @@ inline void tile_gemv_vnni(const uint8_t* tile, size_t blocks, const int8_t* x, 
 }
 #endif
 
+// Large batches are blocked: 64 tiles of weights (≤ 64 · blocks · 256 bytes,
+// L2-resident) meet 16 tokens of activations at a time (L1/L2-resident), so
+// neither stream is re-read from memory.
 template <bool Vnni>
 void gemm_int_avx512(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
                      const int32_t* xsum, size_t batch, int32_t* out) {
   const size_t x_stride = blocks * 256;
-  for (size_t t = tile_begin; t < tile_end; ++t) {
-    const uint8_t* tile = codes + t * blocks * 256;
-    int32_t* o = out + t * batch * 4;
-    size_t n = 0;
-    for (; n + 4 <= batch; n += 4)
-      tile_group<Vnni, 4>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
-    for (; n + 2 <= batch; n += 2)
-      tile_group<Vnni, 2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
-    for (; n < batch; ++n) {
+  constexpr size_t kTileBlock = 64, kTokenBlock = 16;
+  for (size_t tb = tile_begin; tb < tile_end; tb += kTileBlock) {
+    const size_t te = tile_end - tb < kTileBlock ? tile_end : tb + kTileBlock;
+    for (size_t n0 = 0; n0 < batch; n0 += kTokenBlock) {
+      const size_t n1 = batch - n0 < kTokenBlock ? batch : n0 + kTokenBlock;
+      for (size_t t = tb; t < te; ++t) {
+        const uint8_t* tile = codes + t * blocks * 256;
+        int32_t* o = out + t * batch * 4;
+        size_t n = n0;
+        for (; n + 4 <= n1; n += 4)
+          tile_group<Vnni, 4>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
+        for (; n + 2 <= n1; n += 2)
+          tile_group<Vnni, 2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
+        for (; n < n1; ++n) {
 #if defined(__AVX512VNNI__)
-      if constexpr (Vnni) {
-        tile_gemv_vnni(tile, blocks, xp + n * x_stride, xsum[n], o + n * 4);
-        continue;
-      }
+          if constexpr (Vnni) {
+            tile_gemv_vnni(tile, blocks, xp + n * x_stride, xsum[n], o + n * 4);
+            continue;
+          }
 #endif
-      tile_group<Vnni, 1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
+          tile_group<Vnni, 1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
+        }
+      }
     }
   }
 }
