@@ -329,6 +329,17 @@ describe('ternary kernels', () => {
     });
   }
 
+  it('extreme values never saturate an int16 or int8 stage on any tier', () => {
+    const rows = 8, columns = 4096;
+    for (const [weight, activation] of [[1, -128], [1, 127], [-1, -128], [-1, 127]] as const) {
+      const w: TernaryWeights = { rows, columns, values: new Int8Array(rows * columns).fill(weight), scales: new Float32Array(rows).fill(1), granularity: 'row', groupSize: null };
+      const packed = packTernary(w);
+      const xq = new Int8Array(3 * columns).fill(activation);
+      const expected = new Int32Array(3 * rows).fill(weight * activation * columns);
+      for (const tier of tiers) expect(ternaryMatmulInt8(packed, xq, 3, { tier })).toEqual(expected);
+    }
+  });
+
   for (const [rows, columns, batch] of [[37, 700, 5], [9, 2048, 40]] as const) {
     it(`the float forward equals the documented int32 → float32 epilogue on every tier: ${rows}×${columns}, batch ${batch}`, () => {
       const w = randomTernary(rows, columns, 21);
@@ -340,7 +351,7 @@ describe('ternary kernels', () => {
       const expected = new Float32Array(batch * rows);
       for (let n = 0; n < batch; n++)
         for (let r = 0; r < rows; r++)
-          expected[n * rows + r] = Math.fround(Math.fround(dots[n * rows + r] * Math.fround(w.scales[r] * q.scales[n])) + bias[r]);
+          expected[n * rows + r] = Math.fround(Math.fround(Math.fround(dots[n * rows + r]) * Math.fround(w.scales[r] * q.scales[n])) + bias[r]);
       for (const tier of tiers) expect(ternaryMatmul(packed, x, batch, { bias, tier, threads: 2 })).toEqual(expected);
     });
   }

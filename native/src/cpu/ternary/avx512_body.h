@@ -94,6 +94,54 @@ inline void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size
   }
 }
 
+// Without VNNI: vpmaddubsw pair sums (≤ 2 · 2 · 128 = 512 per lane) are added
+// in int16 over 4 shifts × 8 blocks (≤ 16384 < 32767) and widened to int32 only
+// then, instead of a vpmaddwd per product vector.
+template <int NB>
+inline void tile_group_i16(const uint8_t* tile, size_t blocks, const int8_t* x, size_t x_stride, const int32_t* xsum,
+                           int32_t* out) {
+  constexpr size_t kBlocksPerFlush = 8;
+  __m512i acc32[4][NB], acc16[4][NB];
+  for (int r = 0; r < 4; ++r)
+    for (int n = 0; n < NB; ++n) acc32[r][n] = acc16[r][n] = _mm512_setzero_si512();
+  const __m512i mask = _mm512_set1_epi8(3), ones = _mm512_set1_epi16(1);
+  for (size_t b = 0; b < blocks; ++b) {
+    if (b % kBlocksPerFlush == 0 && b) {
+      for (int r = 0; r < 4; ++r)
+        for (int n = 0; n < NB; ++n) {
+          acc32[r][n] = _mm512_add_epi32(acc32[r][n], _mm512_madd_epi16(acc16[r][n], ones));
+          acc16[r][n] = _mm512_setzero_si512();
+        }
+    }
+    const uint8_t* wb = tile + b * 256;
+    for (int line = 0; line < 4; ++line)
+      _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64 * line), _MM_HINT_T0);
+    __m512i w[4];
+    for (int r = 0; r < 4; ++r) w[r] = _mm512_loadu_si512(wb + r * 64);
+    const int8_t* xb = x + b * 256;
+#define BITNET_TERNARY_SHIFT16(S)                                                                \
+  {                                                                                              \
+    __m512i v[4];                                                                                \
+    for (int r = 0; r < 4; ++r) v[r] = _mm512_and_si512(_mm512_srli_epi16(w[r], 2 * (S)), mask); \
+    for (int n = 0; n < NB; ++n) {                                                               \
+      __m512i a = _mm512_loadu_si512(xb + n * x_stride + 64 * (S));                              \
+      for (int r = 0; r < 4; ++r) acc16[r][n] = _mm512_add_epi16(acc16[r][n], _mm512_maddubs_epi16(v[r], a)); \
+    }                                                                                            \
+  }
+    BITNET_TERNARY_SHIFT16(0)
+    BITNET_TERNARY_SHIFT16(1)
+    BITNET_TERNARY_SHIFT16(2)
+    BITNET_TERNARY_SHIFT16(3)
+#undef BITNET_TERNARY_SHIFT16
+  }
+  for (int n = 0; n < NB; ++n) {
+    __m512i s[4];
+    for (int r = 0; r < 4; ++r) s[r] = _mm512_add_epi32(acc32[r][n], _mm512_madd_epi16(acc16[r][n], ones));
+    __m128i sums = _mm_sub_epi32(reduce4(s[0], s[1], s[2], s[3]), _mm_set1_epi32(xsum[n]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + n * 4), sums);
+  }
+}
+
 #if defined(__AVX512VNNI__)
 // Batch-1 VNNI body. The shifts of tile_group compete with vpdpbusd for port 0,
 // so here each 2-bit field is only masked in place (0x03, 0x0C, 0x30, 0xC0):
@@ -156,6 +204,12 @@ void gemm_int_avx512(const uint8_t* codes, size_t blocks, size_t tile_begin, siz
         const uint8_t* tile = codes + t * blocks * 256;
         int32_t* o = out + t * batch * 4;
         size_t n = n0;
+        if constexpr (!Vnni) {
+          for (; n + 2 <= n1; n += 2)
+            tile_group_i16<2>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
+          if (n < n1) tile_group_i16<1>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
+          continue;
+        }
         for (; n + 4 <= n1; n += 4)
           tile_group<Vnni, 4>(tile, blocks, xp + n * x_stride, x_stride, xsum + n, o + n * 4);
         for (; n + 2 <= n1; n += 2)
