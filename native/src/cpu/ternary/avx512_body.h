@@ -14,7 +14,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 
 #include "cpu/ternary/ternary.h"
 
@@ -23,10 +22,10 @@ namespace ternary {
 namespace {
 
 // Bytes ahead of the current block that are prefetched: the weights stream once.
-inline size_t prefetch_env() { const char* e = getenv("BT_PF"); return e ? strtoul(e, nullptr, 10) : 2048; }
-static const size_t kPrefetchBytes = prefetch_env();
-inline int hint_env() { const char* e = getenv("BT_HINT"); return e ? atoi(e) : 0; }
-static const int kHint = hint_env();
+// Weights stream once: prefetch this far ahead into L2 (T1). Measured on the
+// 2-core Xeon: no prefetch reaches ~60% of the read probe, 4-32 KiB ahead into
+// L2 ~90%, into L1 (T0) ~80%.
+constexpr size_t kPrefetchBytes = 8192;
 
 template <bool Vnni>
 inline __m512i dot_u8s8(__m512i acc, __m512i codes, __m512i x) {
@@ -61,10 +60,8 @@ inline void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size
   const __m512i mask = _mm512_set1_epi8(3);
   for (size_t b = 0; b < blocks; ++b) {
     const uint8_t* wb = tile + b * 256;
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 128), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 192), _MM_HINT_T0);
+    for (int line = 0; line < 4; ++line)
+      _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64 * line), _MM_HINT_T1);
     __m512i w[4];
     for (int r = 0; r < 4; ++r) w[r] = _mm512_loadu_si512(wb + r * 64);
     const int8_t* xb = x + b * 256;
@@ -115,7 +112,7 @@ inline void tile_group_i16(const uint8_t* tile, size_t blocks, const int8_t* x, 
     }
     const uint8_t* wb = tile + b * 256;
     for (int line = 0; line < 4; ++line)
-      _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64 * line), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64 * line), _MM_HINT_T1);
     __m512i w[4];
     for (int r = 0; r < 4; ++r) w[r] = _mm512_loadu_si512(wb + r * 64);
     const int8_t* xb = x + b * 256;
@@ -156,19 +153,8 @@ inline void tile_gemv_vnni(const uint8_t* tile, size_t blocks, const int8_t* x, 
                 m3 = _mm512_set1_epi8(static_cast<char>(0xc0));
   for (size_t b = 0; b < blocks; ++b) {
     const uint8_t* wb = tile + b * 256;
-    if (kPrefetchBytes) {
-      if (kHint == 0) {
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 128), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 192), _MM_HINT_T0);
-      } else {
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes), _MM_HINT_T1);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64), _MM_HINT_T1);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 128), _MM_HINT_T1);
-    _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 192), _MM_HINT_T1);
-      }
-    }
+    for (int line = 0; line < 4; ++line)
+      _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64 * line), _MM_HINT_T1);
     const int8_t* xb = x + b * 256;
     const __m512i a0 = _mm512_loadu_si512(xb), a1 = _mm512_loadu_si512(xb + 64), a2 = _mm512_loadu_si512(xb + 128),
                   a3 = _mm512_loadu_si512(xb + 192);

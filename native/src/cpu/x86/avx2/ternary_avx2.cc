@@ -10,7 +10,7 @@ namespace bitnet {
 namespace ternary {
 namespace {
 
-constexpr size_t kPrefetchBytes = 2048;
+constexpr size_t kPrefetchBytes = 8192;  // into L2, as the AVX-512 bodies (avx512_body.h)
 
 inline int32_t hsum_epi32(__m256i v) {
   __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -53,7 +53,7 @@ void tile_group(const uint8_t* tile, size_t blocks, const int8_t* x, size_t x_st
   for (size_t b = 0; b < blocks; ++b) {
     const uint8_t* wb = tile + b * 256;
     for (int line = 0; line < 4; ++line)
-      _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64 * line), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(wb + kPrefetchBytes + 64 * line), _MM_HINT_T1);
     for (int r = 0; r < 4; ++r) row_block<NB>(wb + r * 64, x + b * 256, x_stride, acc[r]);
   }
   for (int n = 0; n < NB; ++n)
