@@ -414,6 +414,18 @@ describe('BitLinear backward (straight-through estimator)', () => {
   });
 });
 
+/** A map that disposes the tensors it replaces or deletes. */
+class OwningMap extends Map<string, BitNetTensor> {
+  override set(key: string, value: BitNetTensor): this {
+    if (this.get(key) !== value) this.get(key)?.dispose();
+    return super.set(key, value);
+  }
+  override delete(key: string): boolean {
+    this.get(key)?.dispose();
+    return super.delete(key);
+  }
+}
+
 describe('BitLinear safetensors', () => {
   function layerWithEverything() {
     using w = BitNetTensor.fromArray(randomArray(20 * 512, 61, 0.1), [20, 512]);
@@ -465,7 +477,7 @@ describe('BitLinear safetensors', () => {
     using layer = layerWithEverything();
     const good = deserializeSafetensors(layer.serialize());
     const rebuild = (edit: (t: Map<string, BitNetTensor>, m: Record<string, string>) => void) => {
-      const tensors = new Map([...good.tensors].map(([k, v]) => [k, v.clone()]));
+      const tensors = new OwningMap([...good.tensors].map(([k, v]) => [k, v.clone()]));
       const metadata = { ...good.metadata };
       edit(tensors, metadata);
       try {

@@ -252,10 +252,9 @@ export class BitLinear implements Disposable {
     const biasData = options.bias === undefined || options.bias === null ? null : copyParameter(op, 'bias', options.bias, [outFeatures]);
     const normData = options.normWeight === undefined || options.normWeight === null ? null : copyParameter(op, 'normWeight', options.normWeight, [inFeatures]);
     if (normData && options.subLayerNorm === false) throw invalidArgument(op, 'normWeight given but subLayerNorm is false');
-    const packed = weight.convert('i2_r4');
     const layer = BitLinear.#blank({ inFeatures, outFeatures, bias: biasData !== null, subLayerNorm: options.subLayerNorm ?? normData !== null, normEpsilon: options.normEpsilon, granularity: options.granularity, pool: options.pool });
-    layer.#packed = packed.packed;
     try {
+      layer.#packed = weight.convert('i2_r4').packed;
       if (biasData) layer.#bias = biasData;
       if (layer.subLayerNorm) layer.#normWeight = normData ? f32Tensor(normData, [inFeatures], layer.#pool) : BitNetTensor.ones([inFeatures], { pool: layer.#pool });
       return layer;
