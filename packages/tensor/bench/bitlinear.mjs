@@ -3,7 +3,8 @@
 // in pool memory) next to the raw kernel on the same packed weights
 // (ternaryMatmul on TypedArrays, as native/bench/bitlinear.mjs measures it) and
 // the tensor package's F32 matmul of the same shape (x · Wᵀ). The difference
-// between the first two rows is the per-call cost of the tensor layer. Weights
+// between the first and third rows is the per-call cost of the tensor layer
+// (the second row reuses its output tensor: no pool allocation per call). Weights
 // are cache-warm here (one copy per shape); the native bench measures cold weights.
 //
 //   pnpm --filter @bitnet/tensor bench:bitlinear [-- --shapes 6912x2560 --batch 1,32 --threads 2]
@@ -70,6 +71,19 @@ for (const [rows, columns] of shapes) {
         set = shapeSet(rows, columns);
       },
       run: () => set.layer.forward(x, { threads }).dispose(),
+      work,
+      minTimeMs,
+      meta,
+    });
+    const outTensor = BitNetTensor.empty([batch, rows]);
+    suite.add({
+      group,
+      name: 'BitLinear.forward (out=)',
+      peer: true,
+      setup: () => {
+        set = shapeSet(rows, columns);
+      },
+      run: () => set.layer.forward(x, { threads, out: outTensor }),
       work,
       minTimeMs,
       meta,

@@ -191,6 +191,24 @@ describe('BitLinear forward', () => {
     expect(e.shape).toEqual([0, 6]);
   });
 
+  it('writes into options.out and returns it', async () => {
+    using layer = new BitLinear({ inFeatures: 300, outFeatures: 9, bias: true, seed: 6 });
+    using x = BitNetTensor.fromArray(randomArray(2 * 300, 15), [2, 300]);
+    using expected = layer.forward(x);
+    using out = BitNetTensor.zeros([2, 9]);
+    expect(layer.forward(x, { out })).toBe(out);
+    expect(out.toTypedArray()).toEqual(expected.toTypedArray());
+    out.rawBytes().fill(0);
+    expect(await layer.forwardAsync(x, { out })).toBe(out);
+    expect(out.toTypedArray()).toEqual(expected.toTypedArray());
+    using wrong = BitNetTensor.zeros([2, 8]);
+    expect(code(errorOf(() => layer.forward(x, { out: wrong })))).toBe('ERR_BITNET_SHAPE_MISMATCH');
+    using half = BitNetTensor.zeros([2, 9], { dtype: 'F16' });
+    expect(code(errorOf(() => layer.forward(x, { out: half })))).toBe('ERR_BITNET_DTYPE');
+    layer.train();
+    expect(code(errorOf(() => layer.forward(x, { out })))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+  });
+
   it('rejects bad inputs with typed errors and keeps working afterwards', () => {
     using layer = new BitLinear({ inFeatures: 8, outFeatures: 4, seed: 2 });
     using good = BitNetTensor.fromArray(randomArray(16, 13), [2, 8]);

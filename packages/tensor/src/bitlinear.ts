@@ -52,6 +52,12 @@ export interface BitLinearForwardOptions {
   threads?: number;
   /** Kernel variant (default: the best this CPU runs; BITNET_CPU_ISA lowers it). */
   tier?: TernaryTier;
+  /**
+   * Write the result here (a contiguous F32 tensor of the output's shape) and
+   * return it, instead of allocating a new tensor: saves the pool allocation
+   * per call in a decode loop. Not allowed in training mode.
+   */
+  out?: BitNetTensor;
 }
 
 /** Gradients from `backward`; the caller owns (and disposes) the tensors. */
@@ -106,6 +112,8 @@ interface Prepared {
   normalized: BitNetTensor | null;
   activations: { tensor: BitNetTensor; data: Float32Array };
   out: BitNetTensor;
+  /** options.out, returned instead of `out` (our reference to it) when given. */
+  given: BitNetTensor | null;
   /** Every tensor made for this call, `out` included; all but `out` are disposed at the end. */
   temps: BitNetTensor[];
   native: { bias: Float32Array | null; out: Float32Array; threads?: number; tier?: TernaryTier };
@@ -366,9 +374,20 @@ export class BitLinear implements Disposable {
         temps.push(normalized);
         activations = { tensor: normalized, data: f32Data(normalized, op) };
       }
-      const out = BitNetTensor.empty(outputShape, { pool: this.#pool ?? x.pool });
+      let out: BitNetTensor;
+      if (options.out !== undefined) {
+        const given: unknown = options.out;
+        checkInputTensor(op, 'options.out', given);
+        if (given.dtype !== BitNetDType.F32 || !given.isContiguous) throw new BitNetTypeError(ErrorCode.DTYPE, op, `options.out must be a contiguous F32 tensor, got ${given.dtype.name}${given.isContiguous ? '' : ' (strided)'}`);
+        if (given.ndim !== outputShape.length || given.shape.some((d, i) => d !== outputShape[i]))
+          throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `options.out has shape ${formatShape(given.shape)}, the output is ${formatShape(outputShape)}`);
+        if (this.training) throw invalidArgument(op, 'options.out is for inference; training-mode forward allocates its output');
+        out = given.contiguous(); // our own reference: disposing it leaves the caller's tensor alive
+      } else {
+        out = BitNetTensor.empty(outputShape, { pool: this.#pool ?? x.pool });
+      }
       temps.push(out);
-      return { packed, tokens, inputShape, outputShape, input, normalized, activations, out, temps, native: { bias: this.#bias, out: f32Data(out, op), threads: options.threads, tier: options.tier } };
+      return { packed, tokens, inputShape, outputShape, input, normalized, activations, out, given: options.out ?? null, temps, native: { bias: this.#bias, out: f32Data(out, op), threads: options.threads, tier: options.tier } };
     } catch (error) {
       for (const t of temps) t.dispose();
       throw error;
@@ -389,6 +408,11 @@ export class BitLinear implements Disposable {
         generation: this.#generation,
       };
       saved.dispose();
+    }
+    if (prepared.given) {
+      out.dispose();
+      for (const t of temps) if (t !== out) t.dispose();
+      return prepared.given;
     }
     for (const t of temps) if (t !== out) t.dispose();
     return out;
@@ -422,8 +446,8 @@ export class BitLinear implements Disposable {
       throw error;
     }
     if (this.#disposed) {
-      for (const t of prepared.temps) if (t !== prepared.out) t.dispose();
-      return prepared.out;
+      for (const t of prepared.temps) if (t !== prepared.out || prepared.given) t.dispose();
+      return prepared.given ?? prepared.out;
     }
     return this.#finish(prepared);
   }
