@@ -120,6 +120,17 @@ export interface NativeBinding extends NativeTensorBinding {
   /** Benchmark peer: a process-wide, mutex-guarded native pool of 64-byte blocks. */
   memoryBenchSharedPoolAllocate(): number;
   memoryBenchSharedPoolFree(index: number): void;
+  // ---- ternary area (napi/ternary.cc); typed wrappers live in ternary.ts ----
+  ternaryVariants(): { selected: string; supported: string[] };
+  packTernary(values: Int8Array, rows: number, columns: number, layout: 'i2_r4' | 'tq2_0' | 'tq1_0', blockScales?: Float32Array | null, out?: Uint8Array): Uint8Array;
+  unpackTernary(data: Uint8Array, rows: number, columns: number, layout: 'i2_r4' | 'tq2_0' | 'tq1_0'): { values: Int8Array; blockScales: Float32Array | null };
+  quantizeActivationsInt8(x: Float32Array, rows: number, columns: number): { values: Int8Array; scales: Float32Array };
+  ternaryMatmul(codes: Uint8Array, scales: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, bias: Float32Array | null, out: Float32Array | null, threads?: number, tier?: string): Float32Array;
+  ternaryMatmulAsync(codes: Uint8Array, scales: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, bias: Float32Array | null, out: Float32Array | null, threads?: number, tier?: string): Promise<Float32Array>;
+  ternaryMatmulInt8(codes: Uint8Array, rows: number, columns: number, xq: Int8Array, batch: number, threads?: number, tier?: string): Int32Array;
+  denseMatmulF32(w: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, out: Float32Array | null, threads?: number, tier?: string): Float32Array;
+  denseMatmulF32Async(w: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, out: Float32Array | null, threads?: number, tier?: string): Promise<Float32Array>;
+  float32ToFloat16Bits(values: Float32Array): Uint16Array;
   /** Areas added by later packages' kernels register more functions here. */
   [name: string]: unknown;
 }

@@ -5,6 +5,7 @@ import { type LoadAttempt, loadNativeBinding } from './loader.js';
 export type * from './binding.js';
 export { loadNativeBinding, packageRoot, type LoadAttempt, type LoaderOptions } from './loader.js';
 export { runtimeKey, detectLibc } from './runtime.js';
+export * from './ternary.js';
 
 let cached: { binding: NativeBinding; attempts: LoadAttempt[] } | undefined;
 let failure: unknown;

@@ -15,6 +15,13 @@ export {
   SafetensorsFile, deserializeSafetensors, parseSafetensorsHeader, readSafetensors, serializeSafetensors, writeSafetensors,
   type LoadOptions, type SafetensorsEntry, type SafetensorsHeader, type TensorInput,
 } from './safetensors.js';
+export {
+  LAYOUT_DTYPES, PackedTernaryTensor, QuantizedActivations, TernaryTensor, convertTernary, dequantize158, dequantizeActivations,
+  packTernary, quantize158, quantize1Bit, quantizeActivations, unpackTernary,
+  type Quantize158Options, type TernaryGranularity, type TernaryLayout,
+} from './quantization.js';
+export { BitLinear, type BitLinearForwardOptions, type BitLinearGradients, type BitLinearOptions, type BitLinearSaveOptions } from './bitlinear.js';
+export { ternaryKernelTiers, type TernaryTier } from '@bitnet/native';
 export { bf16ToNumber, f16ToNumber, numberToBF16, numberToF16 } from './half.js';
 
 import { getDefaultPool } from '@bitnet/memory';
