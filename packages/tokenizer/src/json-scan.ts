@@ -373,3 +373,11 @@ export function scanTokenizerJson(text: string): ScannedTokenizerJson {
   scanner.end();
   return result;
 }
+
+/** Reads a vocab.json (one flat object of token → id). */
+export function scanVocabJson(text: string): StringIdTable {
+  const scanner = new Scanner(text);
+  const vocab = scanVocab(scanner);
+  scanner.end();
+  return vocab;
+}

@@ -136,7 +136,7 @@ export function byteLevelSpecFromScan(
   const scannedModel = scanned.model;
   if (!scannedModel) throw new BitNetError(ErrorCode.FILE_FORMAT, 'loadHfTokenizer', `${path}: no "model" object`);
   const model = scannedModel.members as Json;
-  if ((model.type ?? (scannedModel.merges ? 'BPE' : undefined)) !== 'BPE') fail(`model type ${model.type}`);
+  if ((model.type ?? (scannedModel.mergeIds || scannedModel.mergeStrings ? 'BPE' : undefined)) !== 'BPE') fail(`model type ${model.type}`);
   if (json.normalizer) fail(`normalizer ${json.normalizer.type}`);
   if (model.dropout) fail('BPE dropout');
   if (model.continuing_subword_prefix) fail('continuing_subword_prefix');
