@@ -101,19 +101,29 @@ export class HuggingFaceTokenizer implements Tokenizer {
       const bytes = byteLevelTokenToBytes(text);
       if (bytes) text = utf8Decoder.decode(bytes).replaceAll('\ufffd', '');
     }
-    return text.replaceAll('\u2581', ' ').trim();
+    text = text.replaceAll('\u2581', ' ');
+    // Whitespace-only tokens (a byte-level 'Ġ') are matched as they are.
+    return text.trim().length === 0 ? text : text.trim();
   }
 
   private align(text: string, tokens: string[], offsets: Int32Array, from: number): void {
     let cursor = 0;
     let lower: string | null = null;
+    const unk = this.hf.model?.unk_token;
     for (let i = 0; i < tokens.length; i++) {
       const piece = this.surface(tokens[i]);
       let start = cursor;
       let end = cursor;
-      if (piece.length > 0) {
+      if (unk !== undefined && tokens[i] === unk && !this.added.has(text.slice(cursor).trimStart().slice(0, unk.length))) {
+        // The unknown token stands for the next word.
+        while (start < text.length && /\s/.test(text[start])) start++;
+        end = start;
+        while (end < text.length && !/\s/.test(text[end])) end++;
+        cursor = end;
+      } else if (piece.length > 0) {
         let index = text.indexOf(piece, cursor);
-        if (index < 0 || text.slice(cursor, index).trim() !== '') {
+        if (piece.trim().length === 0) index = text.startsWith(piece, cursor) ? cursor : -1;
+        else if (index < 0 || text.slice(cursor, index).trim() !== '') {
           lower ??= text.toLowerCase();
           index = lower.length === text.length ? lower.indexOf(piece.toLowerCase(), cursor) : -1;
           if (index >= 0 && lower.slice(cursor, index).trim() !== '') index = -1;
@@ -137,6 +147,13 @@ export class HuggingFaceTokenizer implements Tokenizer {
     const full = this.hf.encode(text, { text_pair: pair ?? null, add_special_tokens: addSpecialTokens, return_token_type_ids: true });
     const first = this.hf.encode(text, { add_special_tokens: false });
     const second = pair !== undefined ? this.hf.encode(pair, { add_special_tokens: false }) : null;
+    if (second && full.ids.length < first.ids.length + second.ids.length) {
+      // @huggingface/tokenizers 0.2.0 drops the pair when the post-processor does not merge
+      // sequences (ByteLevel): append it with type id 1, as HF's Rust default merge does.
+      full.ids = [...full.ids, ...second.ids];
+      full.tokens = [...full.tokens, ...second.tokens];
+      full.token_type_ids = [...(full.token_type_ids ?? full.ids.slice(0, full.ids.length - second.ids.length).map(() => 0)), ...second.ids.map(() => 1)];
+    }
     const n = full.ids.length;
     const ids = Int32Array.from(full.ids);
     const offsets = new Int32Array(2 * n);

@@ -17,6 +17,8 @@ import { byteToChar } from './byte-level.js';
 
 type Json = Record<string, any>;
 
+const SUPPORTED_MODELS = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'];
+
 export interface LoadOptions {
   /** tokenizer_config.json contents or path; by default the file beside tokenizer.json, when present. */
   config?: Json | string;
@@ -95,6 +97,11 @@ export function tokenizerFromJson(source: string | Json, config: Json = {}, opti
   }
   const json = typeof source === 'string' ? parseJson(op, source, where) : source;
   if (!json.model || typeof json.model !== 'object') throw new BitNetError(ErrorCode.FILE_FORMAT, op, `${where}: not a tokenizer.json (no "model" object)`);
+  const modelType = json.model.type;
+  if (modelType !== undefined && !SUPPORTED_MODELS.includes(modelType)) {
+    // @huggingface/tokenizers would guess a model from the fields; HF's Rust crate refuses, and so do we.
+    throw new BitNetError(ErrorCode.UNSUPPORTED, op, `${where}: cannot build this tokenizer: model type ${formatValue(modelType)} is not one of ${SUPPORTED_MODELS.join(', ')}`, { details: { path: where } });
+  }
   return new HuggingFaceTokenizer(json, config, rolesFromConfig(config), rejection, where);
 }
 
