@@ -6,7 +6,11 @@ import { packEncodings, type PackedEncodings } from './batch.js';
 
 const tokenizer = new ByteLevelBpeTokenizer((workerData as { spec: ByteLevelBpeSpec }).spec);
 
-parentPort?.on('message', (message: { job: number; texts: string[]; pairs: string[] | null; addSpecialTokens: boolean }) => {
+parentPort?.on('message', (message: { job: number; texts: string[]; pairs: string[] | null; addSpecialTokens: boolean; clearCache?: boolean }) => {
+  if (message.clearCache) {
+    tokenizer.clearCache();
+    return;
+  }
   try {
     const encodings = message.texts.map((text, i) =>
       tokenizer.encode(text, { addSpecialTokens: message.addSpecialTokens, ...(message.pairs ? { pair: message.pairs[i] } : {}) }),

@@ -139,6 +139,10 @@ class WorkerPool {
     });
   }
 
+  clearCaches(): void {
+    for (const worker of this.workers) worker.postMessage({ clearCache: true });
+  }
+
   terminate(): void {
     for (const worker of this.workers) void worker.terminate();
   }
@@ -152,6 +156,10 @@ export function invalidateWorkers(tokenizer: object): void {
   versions.set(tokenizer, (versions.get(tokenizer) ?? 0) + 1);
   pools.get(tokenizer)?.terminate();
   pools.delete(tokenizer);
+}
+
+export function clearWorkerCaches(tokenizer: object): void {
+  pools.get(tokenizer)?.clearCaches();
 }
 
 /** Stops the worker threads serving this tokenizer (they are unref'd, so this is optional). */

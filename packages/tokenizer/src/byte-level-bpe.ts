@@ -21,7 +21,7 @@ import type {
   Tokenizer,
 } from './types.js';
 import { checkDecodeIds, checkText, registerSpecialTokens, resolveRoles } from './common.js';
-import { encodeBatchWithWorkers, invalidateWorkers } from './batch.js';
+import { clearWorkerCaches, encodeBatchWithWorkers, invalidateWorkers } from './batch.js';
 
 /** Everything needed to rebuild the tokenizer (in a worker thread, say): plain data only. */
 export interface ByteLevelBpeSpec {
@@ -360,6 +360,17 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
       entry[3 * k + 2] = charEnd[position - 1];
     }
     return entry;
+  }
+
+  /** Empties the word cache (here and in encodeBatch's workers): for measuring first-pass speed. */
+  clearCache(): void {
+    this.cache.clear();
+    clearWorkerCaches(this);
+  }
+
+  /** Words currently cached. */
+  get cacheSize(): number {
+    return this.cache.size;
   }
 
   async encodeBatch(texts: readonly string[], options: EncodeBatchOptions = {}): Promise<Encoding[]> {

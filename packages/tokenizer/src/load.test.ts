@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLlama3TokenizerFiles, loadHfTokenizer, loadTokenizer, tokenizerFromJson, type Tokenizer } from './index.js';
 import { translateOnigurumaPattern } from './regex.js';
+import { resolvePackageFile } from './locate.js';
 import { edgeTexts, gpt2MergesTxt, gpt2VocabJson, llama3TokenizerConfig, llama3TokenizerJson, tempDir } from './testing/oracle.js';
 
 let dir: string;
@@ -107,19 +108,17 @@ describe('findLlama3TokenizerFiles', () => {
     expect(files.tokenizerConfigJson && fs.existsSync(files.tokenizerConfigJson)).toBe(true);
   });
 
-  it('fails with an install hint where the package cannot be resolved', () => {
+  it('fails with an install hint, listing where it looked, when a package cannot be resolved', () => {
     const isolated = path.join(dir, 'isolated');
     fs.mkdirSync(isolated);
-    fs.writeFileSync(path.join(isolated, 'package.json'), '{}');
     let error: unknown;
     try {
-      findLlama3TokenizerFiles(isolated);
+      resolvePackageFile('findLlama3TokenizerFiles', '@lenml/no-such-package-here/models/tokenizer.json', 'pnpm add @lenml/no-such-package-here', isolated);
     } catch (caught) {
       error = caught;
     }
     expect((error as { code?: string }).code).toBe('ERR_BITNET_UNAVAILABLE');
-    expect((error as Error).message).toMatch(/@lenml\/tokenizer-llama3 is not installed where it can be resolved \(tried from .*isolated/);
-    expect((error as Error).message).toMatch(/pnpm add @lenml\/tokenizer-llama3@3\.7\.2/);
-    expect(findLlama3TokenizerFiles(path.dirname(llama3TokenizerJson)).tokenizerJson).toContain('tokenizer.json');
+    expect((error as Error).message).toMatch(/\[findLlama3TokenizerFiles\] @lenml\/no-such-package-here is not installed where it can be resolved \(tried from .*isolated.package\.json\); add it: pnpm add/);
+    expect(fs.realpathSync(findLlama3TokenizerFiles(path.dirname(llama3TokenizerJson)).tokenizerJson)).toBe(fs.realpathSync(llama3TokenizerJson));
   });
 });

