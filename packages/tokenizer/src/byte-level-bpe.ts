@@ -6,6 +6,9 @@ import { AddedTokenMatcher, type AddedTokenSpec } from './added-tokens.js';
 import { BpeMerger, buildMergeTables } from './bpe.js';
 import { byteToChar, charCodeToByte } from './byte-level.js';
 import { StringIdTable } from './string-table.js';
+import { WordCache } from './word-cache.js';
+import { gpt2Scanner, llama3Scanner, type PieceScanner } from './scanners.js';
+import { GPT2_SPLIT_PATTERN, LLAMA3_SPLIT_PATTERN, translateOnigurumaPattern } from './regex.js';
 import { EncodingBuilder, type TokenEncoding } from './encoding.js';
 import { postProcess, type PostProcessorSpec } from './post-processor.js';
 import { cleanUpTokenizationSpaces } from './cleanup.js';
@@ -55,7 +58,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   private readonly splitter: RegExp | null;
   private readonly specialMatcher = new AddedTokenMatcher();
   private readonly normalizedMatcher = new AddedTokenMatcher();
-  private readonly cache = new Map<string, Int32Array>();
+  private readonly cache = new WordCache(CACHE_LIMIT);
+  private readonly scanner: PieceScanner | null;
   private decodeBytes: Uint8Array;
   private decodeStart: Int32Array;
   private specialIds: Uint8Array;
@@ -99,6 +103,13 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     }
     this.merger = new BpeMerger(buildMergeTables(spec.merges, spec.merges.length / 3, this.byteIds));
     this.splitter = spec.splitPattern === null ? null : new RegExp(spec.splitPattern, 'gu');
+    // The two common patterns have allocation-free scanners with the same results.
+    this.scanner =
+      spec.splitPattern === translateOnigurumaPattern(LLAMA3_SPLIT_PATTERN)
+        ? llama3Scanner
+        : spec.splitPattern === translateOnigurumaPattern(GPT2_SPLIT_PATTERN)
+          ? gpt2Scanner
+          : null;
     for (const token of spec.addedTokens) this.installAddedToken(token);
     this.decodeBytes = new Uint8Array(0);
     this.decodeStart = new Int32Array(1);
@@ -238,6 +249,16 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   /** Pre-tokenizes and BPE-encodes `text[start, end)`, which holds no added token. */
   private encodePlain(text: string, start: number, end: number, out: EncodingBuilder): void {
     if (start >= end) return;
+    const scanner = this.scanner;
+    if (scanner !== null && !this.spec.addPrefixSpace) {
+      for (let position = start; position < end; ) {
+        const next = scanner(text, position, end);
+        this.encodeWord(text, position, next, position, out);
+        position = next;
+      }
+      return;
+    }
+    // The split runs on the segment alone, so lookaheads stop at added tokens, as in HF.
     let segment = start === 0 && end === text.length ? text : text.slice(start, end);
     let base = start;
     const firstToken = out.length;
@@ -246,25 +267,32 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
       segment = ' ' + segment;
       base--;
     }
-    const splitter = this.splitter;
-    if (splitter === null) {
-      this.encodeWord(segment, base, out);
+    const length = segment.length;
+    if (scanner !== null) {
+      for (let position = 0; position < length; ) {
+        const next = scanner(segment, position, length);
+        this.encodeWord(segment, position, next, base + position, out);
+        position = next;
+      }
+    } else if (this.splitter === null) {
+      this.encodeWord(segment, 0, length, base, out);
     } else {
+      const splitter = this.splitter;
       splitter.lastIndex = 0;
       let last = 0;
       let match: RegExpExecArray | null;
       while ((match = splitter.exec(segment)) !== null) {
-        const word = match[0];
         const index = match.index;
-        if (word.length === 0) {
+        const matchEnd = index + match[0].length;
+        if (matchEnd === index) {
           splitter.lastIndex++;
           continue;
         }
-        if (index > last) this.encodeWord(segment.slice(last, index), base + last, out);
-        this.encodeWord(word, base + index, out);
-        last = index + word.length;
+        if (index > last) this.encodeWord(segment, last, index, base + last, out);
+        this.encodeWord(segment, index, matchEnd, base + index, out);
+        last = matchEnd;
       }
-      if (last < segment.length) this.encodeWord(segment.slice(last), base + last, out);
+      if (last < length) this.encodeWord(segment, last, length, base + last, out);
     }
     if (prefixed) {
       // The inserted space has no source character: tokens starting on it start at the segment.
@@ -275,12 +303,12 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     }
   }
 
-  private encodeWord(word: string, base: number, out: EncodingBuilder): void {
-    let entry = this.cache.get(word);
+  /** Encodes the word `text[start, end)`; its offsets are shifted to begin at `base`. */
+  private encodeWord(text: string, start: number, end: number, base: number, out: EncodingBuilder): void {
+    let entry = this.cache.get(text, start, end);
     if (entry === undefined) {
-      entry = this.bpeWord(word);
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(word, entry);
+      entry = this.bpeWord(text, start, end);
+      this.cache.setLast(text.slice(start, end), entry);
     }
     out.pushWord(entry, base);
   }
@@ -296,14 +324,15 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   /** BPE of one pre-tokenized word → [id, start, end, …] with UTF-16 offsets relative to the word. */
-  private bpeWord(word: string): Int32Array {
-    if (word.length * 3 > this.bytes.length) this.growScratch(word.length * 3);
+  private bpeWord(text: string, start: number, end: number): Int32Array {
+    const wordLength = end - start;
+    if (wordLength * 4 > this.bytes.length) this.growScratch(wordLength * 4);
     const bytes = this.bytes;
     const charStart = this.charStart;
     const charEnd = this.charEnd;
     let n = 0;
-    for (let i = 0; i < word.length; i++) {
-      let code = word.charCodeAt(i);
+    for (let i = 0; i < wordLength; i++) {
+      let code = text.charCodeAt(start + i);
       if (code < 0x80) {
         bytes[n] = code;
         charStart[n] = i;
@@ -311,8 +340,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
         continue;
       }
       let units = 1;
-      if (code >= 0xd800 && code <= 0xdbff && i + 1 < word.length) {
-        const low = word.charCodeAt(i + 1);
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < wordLength) {
+        const low = text.charCodeAt(start + i + 1);
         if (low >= 0xdc00 && low <= 0xdfff) {
           code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
           units = 2;
@@ -342,7 +371,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     }
     if (this.spec.ignoreMerges) {
       const whole = this.vocab.getBytes(bytes, n);
-      if (whole >= 0) return Int32Array.of(whole, 0, word.length);
+      if (whole >= 0) return Int32Array.of(whole, 0, wordLength);
     }
     const symbols = this.symbols;
     const lengths = this.lengths;

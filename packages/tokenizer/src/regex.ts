@@ -122,3 +122,6 @@ export function translateOnigurumaPattern(pattern: string): string {
 
 /** The pattern HF's ByteLevel pre-tokenizer uses when `use_regex` is true (GPT-2's). */
 export const GPT2_SPLIT_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+/** LLaMA-3's split pattern (tokenizer.json, Split pre-tokenizer). */
+export const LLAMA3_SPLIT_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
