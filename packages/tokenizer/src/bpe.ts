@@ -129,6 +129,13 @@ export class BpeMerger {
     }
   }
 
+  private shrinkScratch(): void {
+    this.heap = new Float64Array(256);
+    this.next = new Int32Array(256);
+    this.prev = new Int32Array(256);
+    this.lengths = new Int32Array(256);
+  }
+
   private ensureScratch(count: number): void {
     if (this.next.length >= count) return;
     let size = this.next.length;
@@ -143,6 +150,7 @@ export class BpeMerger {
   // skipped when popped, as HF's merge loop does.
   private mergeByHeap(symbols: Int32Array, lengths: Int32Array, count: number): number {
     this.ensureScratch(count);
+    if (this.next.length > 1 << 16 && count < 1 << 12) this.shrinkScratch();
     const next = this.next;
     const prev = this.prev;
     const alive = this.lengths;

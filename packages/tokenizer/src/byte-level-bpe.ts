@@ -45,6 +45,8 @@ export interface ByteLevelBpeSpec {
 
 /** Words cached before the cache is cleared; bounds memory on huge, diverse inputs. */
 const CACHE_LIMIT = 200_000;
+/** Longest word (UTF-16 units) kept in the cache. */
+const MAX_CACHED_WORD = 256;
 const utf8 = new TextEncoder();
 
 export class ByteLevelBpeTokenizer implements Tokenizer {
@@ -305,6 +307,12 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
 
   /** Encodes the word `text[start, end)`; its offsets are shifted to begin at `base`. */
   private encodeWord(text: string, start: number, end: number, base: number, out: EncodingBuilder): void {
+    // Long words (base64 runs, say) are rare and would pin big strings: they skip the cache, as in HF.
+    if (end - start > MAX_CACHED_WORD) {
+      out.pushWord(this.bpeWord(text, start, end), base);
+      if (this.bytes.length > 1 << 16) this.growScratch(256, true);
+      return;
+    }
     let entry = this.cache.get(text, start, end);
     if (entry === undefined) {
       entry = this.bpeWord(text, start, end);
@@ -313,8 +321,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     out.pushWord(entry, base);
   }
 
-  private growScratch(size: number): void {
-    let capacity = this.bytes.length;
+  private growScratch(size: number, shrink = false): void {
+    let capacity = shrink ? size : this.bytes.length;
     while (capacity < size) capacity *= 2;
     this.bytes = new Uint8Array(capacity);
     this.charStart = new Int32Array(capacity);
@@ -326,7 +334,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   /** BPE of one pre-tokenized word → [id, start, end, …] with UTF-16 offsets relative to the word. */
   private bpeWord(text: string, start: number, end: number): Int32Array {
     const wordLength = end - start;
-    if (wordLength * 4 > this.bytes.length) this.growScratch(wordLength * 4);
+    if (wordLength * 3 > this.bytes.length) this.growScratch(wordLength * 3);
     const bytes = this.bytes;
     const charStart = this.charStart;
     const charEnd = this.charEnd;

@@ -267,6 +267,7 @@ function scanMergeIds(scanner: Scanner, vocab: StringIdTable, model: ScannedMode
   let out = new Int32Array(3 * 65536);
   let count = 0;
   const text = scanner.text;
+  const found = new Int32Array(3);
   const push = (a: number, b: number, m: number, missing: () => string): void => {
     if ((a < 0 || b < 0 || m < 0) && model.badMerge === null) model.badMerge = [count, missing()];
     if (count * 3 === out.length) {
@@ -292,9 +293,10 @@ function scanMergeIds(scanner: Scanner, vocab: StringIdTable, model: ScannedMode
       const [s2, e2] = scanner.stringRange();
       scanner.expect(']');
       if (s1 >= 0 && s2 >= 0) {
-        const a = vocab.getRange(text, s1, e1);
-        const b = vocab.getRange(text, s2, e2);
-        push(a, b, vocab.getConcat(text, s1, e1, s2, e2), () => (a < 0 ? text.slice(s1, e1) : b < 0 ? text.slice(s2, e2) : text.slice(s1, e1) + text.slice(s2, e2)));
+        vocab.getMerge(text, s1, e1, s2, e2, found);
+        const a = found[0];
+        const b = found[1];
+        push(a, b, found[2], () => (a < 0 ? text.slice(s1, e1) : b < 0 ? text.slice(s2, e2) : text.slice(s1, e1) + text.slice(s2, e2)));
         continue;
       }
       // Escaped strings: re-read them as strings.
@@ -319,9 +321,10 @@ function scanMergeIds(scanner: Scanner, vocab: StringIdTable, model: ScannedMode
       scanner.position = start - 1;
       scanner.error(`merge ${JSON.stringify(text.slice(start, end))} is not "left right"`);
     }
-    const a = vocab.getRange(text, start, space);
-    const b = vocab.getRange(text, space + 1, end);
-    push(a, b, vocab.getConcat(text, start, space, space + 1, end), () =>
+    vocab.getMerge(text, start, space, space + 1, end, found);
+    const a = found[0];
+    const b = found[1];
+    push(a, b, found[2], () =>
       a < 0 ? text.slice(start, space) : b < 0 ? text.slice(space + 1, end) : text.slice(start, space) + text.slice(space + 1, end),
     );
   } while (scanner.separator(']'));

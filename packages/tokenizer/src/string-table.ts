@@ -36,12 +36,25 @@ export class StringIdTable {
 
   /** Sets token → id (a later set of the same token wins, as in a JSON object). */
   set(token: string, id: number): void {
-    const previous = this.get(token);
-    if (previous === id) return;
-    if (previous >= 0) this.removeId(previous);
     if ((this.count + 1) * 2 > this.slots.length) this.rehash();
+    const length = token.length;
+    let slot = hashRange(token, 0, length, FNV_OFFSET) & this.mask;
+    for (;;) {
+      const existing = this.slots[slot];
+      if (existing < 0) break;
+      const other = this.tokens[existing] as string;
+      if (other.length === length && other === token) {
+        // A repeated key: the later id wins, as in a JSON object.
+        if (existing === id) return;
+        this.removeId(existing);
+        this.set(token, id);
+        return;
+      }
+      slot = (slot + 1) & this.mask;
+    }
     this.tokens[id] = token;
-    this.insertExisting(id);
+    this.slots[slot] = id;
+    this.count++;
   }
 
   private removeId(id: number): void {
@@ -86,6 +99,45 @@ export class StringIdTable {
         let i = 0;
         while (i < length && token.charCodeAt(i) === text.charCodeAt(start + i)) i++;
         if (i === length) return id;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /**
+   * Ids of left = text[s1, e1), right = text[s2, e2) and left + right, hashing each character once;
+   * written to `out[0..2]` (-1 where missing).
+   */
+  getMerge(text: string, s1: number, e1: number, s2: number, e2: number, out: Int32Array): void {
+    let hashLeft = FNV_OFFSET;
+    for (let i = s1; i < e1; i++) hashLeft = Math.imul(hashLeft ^ text.charCodeAt(i), FNV_PRIME);
+    let hashRight = FNV_OFFSET;
+    let hashBoth = hashLeft;
+    for (let i = s2; i < e2; i++) {
+      const c = text.charCodeAt(i);
+      hashRight = Math.imul(hashRight ^ c, FNV_PRIME);
+      hashBoth = Math.imul(hashBoth ^ c, FNV_PRIME);
+    }
+    out[0] = this.probe(hashLeft, text, s1, e1, e1, e1);
+    out[1] = this.probe(hashRight, text, s2, e2, e2, e2);
+    out[2] = this.probe(hashBoth, text, s1, e1, s2, e2);
+  }
+
+  private probe(hash: number, text: string, s1: number, e1: number, s2: number, e2: number): number {
+    const first = e1 - s1;
+    const length = first + e2 - s2;
+    let slot = hash & this.mask;
+    for (;;) {
+      const id = this.slots[slot];
+      if (id < 0) return -1;
+      const token = this.tokens[id] as string;
+      if (token.length === length) {
+        let i = 0;
+        while (i < first && token.charCodeAt(i) === text.charCodeAt(s1 + i)) i++;
+        if (i === first) {
+          while (i < length && token.charCodeAt(i) === text.charCodeAt(s2 + i - first)) i++;
+          if (i === length) return id;
+        }
       }
       slot = (slot + 1) & this.mask;
     }

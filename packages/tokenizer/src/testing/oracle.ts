@@ -71,4 +71,14 @@ export const edgeTexts = [
   '1234567890 12.5% $3,000,000',
   'a'.repeat(3000),
   'x'.repeat(70) + '!!!!' + 'é'.repeat(100),
+  // One 20,000-letter word: the heap merge loop and the uncached long-word path.
+  (() => {
+    let state = 12345;
+    let word = '';
+    for (let i = 0; i < 20_000; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      word += 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'[state % 52];
+    }
+    return word;
+  })(),
 ];
