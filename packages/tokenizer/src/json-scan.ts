@@ -13,7 +13,7 @@ export class JsonScanError extends Error {
   }
 }
 
-import { StringIdTable } from './string-table.js';
+import { FNV_OFFSET, FNV_PRIME, StringIdTable } from './string-table.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -262,6 +262,109 @@ function scanMergeStrings(scanner: Scanner): string[] {
   return merges;
 }
 
+/**
+ * The common layout, `"left right"` strings without escapes, read in one pass that hashes
+ * each character once (no substrings, no allocation per merge). Returns null, with the
+ * position untouched, at the first thing it does not handle; the caller then re-reads the
+ * array with the general code.
+ */
+function scanPlainMerges(scanner: Scanner, vocab: StringIdTable, model: ScannedModel): Int32Array | null {
+  const text = scanner.text;
+  const length = text.length;
+  let p = scanner.position;
+  while (p < length && text.charCodeAt(p) <= 0x20) p++;
+  if (text.charCodeAt(p) !== 0x5b) return null;
+  p++;
+  let out = new Int32Array(3 * 262144);
+  let count = 0;
+  for (;;) {
+    let c = text.charCodeAt(p);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++p);
+    if (c === 0x5d && count === 0) {
+      p++;
+      break;
+    }
+    if (c !== QUOTE) return null;
+    const quote = p;
+    const leftStart = ++p;
+    let hashLeft = FNV_OFFSET;
+    let escaped = false;
+    // The left token: up to the first space (a leading space belongs to it, as HF splits at the first space after it).
+    c = text.charCodeAt(p);
+    if (c === 0x20) {
+      hashLeft = Math.imul(hashLeft ^ c, FNV_PRIME);
+      c = text.charCodeAt(++p);
+    }
+    while (c !== 0x20) {
+      if (c === QUOTE || c === BACKSLASH || c !== c) {
+        escaped = true;
+        break;
+      }
+      hashLeft = Math.imul(hashLeft ^ c, FNV_PRIME);
+      c = text.charCodeAt(++p);
+    }
+    const leftEnd = p;
+    const rightStart = ++p;
+    let hashRight = FNV_OFFSET;
+    let hashBoth = hashLeft;
+    if (!escaped) {
+      c = text.charCodeAt(p);
+      while (c !== QUOTE) {
+        if (c === BACKSLASH || c !== c) {
+          escaped = true;
+          break;
+        }
+        hashRight = Math.imul(hashRight ^ c, FNV_PRIME);
+        hashBoth = Math.imul(hashBoth ^ c, FNV_PRIME);
+        c = text.charCodeAt(++p);
+      }
+    }
+    let a: number;
+    let b: number;
+    let merged: number;
+    if (escaped) {
+      // An escape inside (a token with '"' or '\\'): read this one as a JSON string.
+      scanner.position = quote;
+      const merge = scanner.string();
+      p = scanner.position;
+      const space = merge.indexOf(' ', 1);
+      if (space < 0) return null;
+      const left = merge.slice(0, space);
+      const right = merge.slice(space + 1);
+      a = vocab.get(left);
+      b = vocab.get(right);
+      merged = vocab.get(left + right);
+      if ((a < 0 || b < 0 || merged < 0) && model.badMerge === null) model.badMerge = [count, a < 0 ? left : b < 0 ? right : left + right];
+    } else {
+      const rightEnd = p++;
+      a = vocab.probe(hashLeft, text, leftStart, leftEnd, leftEnd, leftEnd);
+      b = vocab.probe(hashRight, text, rightStart, rightEnd, rightEnd, rightEnd);
+      merged = vocab.probe(hashBoth, text, leftStart, leftEnd, rightStart, rightEnd);
+      if ((a < 0 || b < 0 || merged < 0) && model.badMerge === null) {
+        const left = text.slice(leftStart, leftEnd);
+        const right = text.slice(rightStart, rightEnd);
+        model.badMerge = [count, a < 0 ? left : b < 0 ? right : left + right];
+      }
+    }
+    if (count * 3 === out.length) {
+      const grown = new Int32Array(out.length * 2);
+      grown.set(out);
+      out = grown;
+    }
+    out[count * 3] = a;
+    out[count * 3 + 1] = b;
+    out[count * 3 + 2] = merged;
+    count++;
+    c = text.charCodeAt(p);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++p);
+    p++;
+    if (c === 0x5d) break;
+    if (c !== 0x2c) return null;
+  }
+  scanner.position = p;
+  return out.slice(0, count * 3);
+}
+
 /** Reads merges straight into id triples, looking tokens up in place (no substrings). */
 function scanMergeIds(scanner: Scanner, vocab: StringIdTable, model: ScannedModel): Int32Array {
   let out = new Int32Array(3 * 65536);
@@ -346,7 +449,12 @@ function scanModel(scanner: Scanner): ScannedModel {
       const start = scanner.position;
       if (model.vocab) {
         try {
-          model.mergeIds = scanMergeIds(scanner, model.vocab, model);
+          model.mergeIds = scanPlainMerges(scanner, model.vocab, model);
+          if (model.mergeIds === null) {
+            model.badMerge = null;
+            scanner.position = start;
+            model.mergeIds = scanMergeIds(scanner, model.vocab, model);
+          }
         } catch (error) {
           if (!(error instanceof JsonScanError)) throw error;
           // Something unusual (escapes inside pair merges, say): read them as strings instead.
