@@ -96,8 +96,26 @@ export function workerThreadsAvailable(): boolean {
   return findWorkerScript() !== null;
 }
 
+/** What a worker sends back: the chunks it claimed and their encodings. */
+export interface WorkerResult {
+  chunks: number[];
+  packed: PackedEncodings[];
+}
+
+/** A batch as sent to every worker; chunks are claimed through the shared counter. */
+export interface BatchJob {
+  job: number;
+  texts: string[];
+  pairs: string[] | null;
+  addSpecialTokens: boolean;
+  /** [from0, to0, from1, to1, …] text ranges. */
+  chunks: Int32Array;
+  /** Int32Array over a SharedArrayBuffer: the next chunk to claim. */
+  counter: Int32Array;
+}
+
 interface PendingJob {
-  resolve: (value: PackedEncodings) => void;
+  resolve: (value: WorkerResult) => void;
   reject: (error: Error) => void;
 }
 
@@ -112,11 +130,11 @@ class WorkerPool {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: { spec } });
       worker.unref();
-      worker.on('message', (message: { job: number; packed?: PackedEncodings; error?: string }) => {
+      worker.on('message', (message: { job: number; result?: WorkerResult; error?: string }) => {
         const job = this.pending.get(message.job);
         if (!job) return;
         this.pending.delete(message.job);
-        if (message.packed) job.resolve(message.packed);
+        if (message.result) job.resolve(message.result);
         else job.reject(new Error(message.error ?? 'worker failed'));
       });
       worker.on('error', (error) => {
@@ -131,11 +149,11 @@ class WorkerPool {
     return this.workers.length;
   }
 
-  run(worker: number, texts: string[], pairs: string[] | null, addSpecialTokens: boolean): Promise<PackedEncodings> {
+  run(worker: number, batch: Omit<BatchJob, 'job'>): Promise<WorkerResult> {
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
       this.pending.set(job, { resolve, reject });
-      this.workers[worker].postMessage({ job, texts, pairs, addSpecialTokens });
+      this.workers[worker].postMessage({ job, ...batch });
     });
   }
 
@@ -213,27 +231,37 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
     pool = new WorkerPool(script, tokenizer.toSpec(), workerCount, version);
     pools.set(tokenizer, pool);
   }
-  // Contiguous shares of about equal text length; share 0 stays on this thread.
-  const shares = workerCount + 1;
-  const bounds: number[] = [0];
-  let accumulated = 0;
-  const perShare = chars / shares;
-  for (let i = 0; i < texts.length && bounds.length < shares; i++) {
-    accumulated += texts[i].length + (pairs ? pairs[i].length : 0);
-    if (accumulated >= perShare * bounds.length) bounds.push(i + 1);
+  // Chunks of whole texts, several per thread; every thread (this one too) claims the next
+  // chunk from a shared counter, so uneven texts still keep all threads busy to the end.
+  const threadsUsed = workerCount + 1;
+  const target = Math.max(32 * 1024, Math.ceil(chars / (threadsUsed * 8)));
+  const ranges: number[] = [];
+  let from = 0;
+  let size = 0;
+  for (let i = 0; i < texts.length; i++) {
+    size += texts[i].length + (pairs ? pairs[i].length : 0);
+    if (size >= target) {
+      ranges.push(from, i + 1);
+      from = i + 1;
+      size = 0;
+    }
   }
-  while (bounds.length < shares) bounds.push(texts.length);
-  bounds.push(texts.length);
-  // Workers take the later shares, this thread the first; all run at once.
-  const jobs: Array<Promise<PackedEncodings>> = [];
-  for (let s = 1; s < shares; s++) {
-    const from = bounds[s];
-    const to = bounds[s + 1];
-    jobs.push(pool.run(s - 1, texts.slice(from, to) as string[], pairs ? pairs.slice(from, to) : null, addSpecialTokens));
+  if (from < texts.length) ranges.push(from, texts.length);
+  const chunks = Int32Array.from(ranges);
+  const chunkCount = chunks.length / 2;
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const batch = { texts: texts as string[], pairs, addSpecialTokens, chunks, counter };
+  const jobs: Array<Promise<WorkerResult>> = [];
+  for (let w = 0; w < workerCount; w++) jobs.push(pool.run(w, batch));
+  const byChunk: Encoding[][] = new Array(chunkCount);
+  for (let chunk = Atomics.add(counter, 0, 1); chunk < chunkCount; chunk = Atomics.add(counter, 0, 1)) {
+    const start = chunks[2 * chunk];
+    const end = chunks[2 * chunk + 1];
+    byChunk[chunk] = encodeSequentially(tokenizer, texts.slice(start, end), pairs ? pairs.slice(start, end) : null, addSpecialTokens);
   }
-  const local = encodeSequentially(tokenizer, texts.slice(bounds[0], bounds[1]), pairs ? pairs.slice(bounds[0], bounds[1]) : null, addSpecialTokens);
   const idTable = tokenizer.idTableView();
-  const results: Encoding[] = local;
-  for (const packed of await Promise.all(jobs)) results.push(...unpackEncodings(packed, idTable));
-  return results;
+  for (const result of await Promise.all(jobs)) {
+    result.chunks.forEach((chunk, k) => (byChunk[chunk] = unpackEncodings(result.packed[k], idTable)));
+  }
+  return byChunk.flat();
 }
