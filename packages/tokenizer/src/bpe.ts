@@ -9,59 +9,57 @@ const SCAN_LIMIT = 48;
 
 /** Tables that fully describe a BPE model; plain typed arrays so they can cross threads. */
 export interface BpeTables {
-  /** Hash table of merges: key pair (left id, right id) → rank. Capacity is a power of two. */
-  mergeLeft: Int32Array;
-  mergeRight: Int32Array;
-  mergeRank: Int32Array;
+  /**
+   * Hash table of merges, (left id, right id) → rank, as [left, right, rank] per slot side by
+   * side (one cache line per probe); left -1 = empty. Slot count is a power of two.
+   */
+  mergeSlots: Int32Array;
   /** rank → id of the merged token. */
   mergeResult: Int32Array;
   /** byte → id of the single-byte token, or -1. */
   byteIds: Int32Array;
 }
 
-function hashPair(left: number, right: number, mask: number): number {
-  let h = Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x632be5ab, 0x85ebca77);
-  h ^= h >>> 15;
-  return h & mask;
+function hashPair(left: number, right: number): number {
+  const h = Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x632be5ab, 0x85ebca77);
+  return h ^ (h >>> 15);
 }
 
 export function buildMergeTables(pairs: Int32Array, count: number, byteIds: Int32Array): BpeTables {
   let capacity = 16;
-  while (capacity < count * 2) capacity *= 2;
+  while (capacity < count * 1.6) capacity *= 2;
   const mask = capacity - 1;
-  const mergeLeft = new Int32Array(capacity).fill(EMPTY);
-  const mergeRight = new Int32Array(capacity);
-  const mergeRank = new Int32Array(capacity);
+  const mergeSlots = new Int32Array(capacity * 3);
+  for (let i = 0; i < mergeSlots.length; i += 3) mergeSlots[i] = EMPTY;
   const mergeResult = new Int32Array(count);
   for (let rank = 0; rank < count; rank++) {
     const left = pairs[rank * 3];
     const right = pairs[rank * 3 + 1];
     mergeResult[rank] = pairs[rank * 3 + 2];
-    let slot = hashPair(left, right, mask);
+    let slot = hashPair(left, right) & mask;
     for (;;) {
-      const existing = mergeLeft[slot];
+      const at = slot * 3;
+      const existing = mergeSlots[at];
       if (existing === EMPTY) {
-        mergeLeft[slot] = left;
-        mergeRight[slot] = right;
-        mergeRank[slot] = rank;
+        mergeSlots[at] = left;
+        mergeSlots[at + 1] = right;
+        mergeSlots[at + 2] = rank;
         break;
       }
       // A repeated pair takes its last rank: HF builds its merge map by inserting in order.
-      if (existing === left && mergeRight[slot] === right) {
-        mergeRank[slot] = rank;
+      if (existing === left && mergeSlots[at + 1] === right) {
+        mergeSlots[at + 2] = rank;
         break;
       }
       slot = (slot + 1) & mask;
     }
   }
-  return { mergeLeft, mergeRight, mergeRank, mergeResult, byteIds };
+  return { mergeSlots, mergeResult, byteIds };
 }
 
 /** Runs BPE over symbol ids in place; returns the new symbol count. */
 export class BpeMerger {
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
-  private readonly rankOf: Int32Array;
+  private readonly slots: Int32Array;
   private readonly result: Int32Array;
   private readonly mask: number;
   // Scratch for the heap loop, grown on demand.
@@ -72,22 +70,21 @@ export class BpeMerger {
   private lengths = new Int32Array(256);
 
   constructor(tables: BpeTables) {
-    this.left = tables.mergeLeft;
-    this.right = tables.mergeRight;
-    this.rankOf = tables.mergeRank;
+    this.slots = tables.mergeSlots;
     this.result = tables.mergeResult;
-    this.mask = tables.mergeLeft.length - 1;
+    this.mask = tables.mergeSlots.length / 3 - 1;
   }
 
   /** Rank of merging (a, b), or -1 when no merge exists. */
   rank(a: number, b: number): number {
+    const slots = this.slots;
     const mask = this.mask;
-    const left = this.left;
-    let slot = hashPair(a, b, mask);
+    let slot = hashPair(a, b) & mask;
     for (;;) {
-      const key = left[slot];
+      const at = slot * 3;
+      const key = slots[at];
       if (key === EMPTY) return -1;
-      if (key === a && this.right[slot] === b) return this.rankOf[slot];
+      if (key === a && slots[at + 1] === b) return slots[at + 2];
       slot = (slot + 1) & mask;
     }
   }

@@ -13,7 +13,7 @@ export class JsonScanError extends Error {
   }
 }
 
-import { FNV_OFFSET, FNV_PRIME, StringIdTable } from './string-table.js';
+import { FNV_OFFSET, FNV_PRIME, SECOND_PRIME, SECOND_SEED, StringIdTable } from './string-table.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -277,6 +277,7 @@ function scanPlainMerges(scanner: Scanner, vocab: StringIdTable, model: ScannedM
   p++;
   let out = new Int32Array(3 * 262144);
   let count = 0;
+  const trustHashes = vocab.hashesUnique;
   for (;;) {
     let c = text.charCodeAt(p);
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++p);
@@ -288,11 +289,14 @@ function scanPlainMerges(scanner: Scanner, vocab: StringIdTable, model: ScannedM
     const quote = p;
     const leftStart = ++p;
     let hashLeft = FNV_OFFSET;
+    let hashLeft2 = SECOND_SEED;
     let escaped = false;
     // The left token: up to the first space (a leading space belongs to it, as HF splits at the first space after it).
     c = text.charCodeAt(p);
     if (c === 0x20) {
       hashLeft = Math.imul(hashLeft ^ c, FNV_PRIME);
+      hashLeft2 = Math.imul(hashLeft2 ^ c, SECOND_PRIME);
+      hashLeft2 ^= hashLeft2 >>> 15;
       c = text.charCodeAt(++p);
     }
     while (c !== 0x20) {
@@ -301,12 +305,16 @@ function scanPlainMerges(scanner: Scanner, vocab: StringIdTable, model: ScannedM
         break;
       }
       hashLeft = Math.imul(hashLeft ^ c, FNV_PRIME);
+      hashLeft2 = Math.imul(hashLeft2 ^ c, SECOND_PRIME);
+      hashLeft2 ^= hashLeft2 >>> 15;
       c = text.charCodeAt(++p);
     }
     const leftEnd = p;
     const rightStart = ++p;
     let hashRight = FNV_OFFSET;
+    let hashRight2 = SECOND_SEED;
     let hashBoth = hashLeft;
+    let hashBoth2 = hashLeft2;
     if (!escaped) {
       c = text.charCodeAt(p);
       while (c !== QUOTE) {
@@ -316,6 +324,10 @@ function scanPlainMerges(scanner: Scanner, vocab: StringIdTable, model: ScannedM
         }
         hashRight = Math.imul(hashRight ^ c, FNV_PRIME);
         hashBoth = Math.imul(hashBoth ^ c, FNV_PRIME);
+        hashRight2 = Math.imul(hashRight2 ^ c, SECOND_PRIME);
+        hashRight2 ^= hashRight2 >>> 15;
+        hashBoth2 = Math.imul(hashBoth2 ^ c, SECOND_PRIME);
+        hashBoth2 ^= hashBoth2 >>> 15;
         c = text.charCodeAt(++p);
       }
     }
@@ -337,9 +349,17 @@ function scanPlainMerges(scanner: Scanner, vocab: StringIdTable, model: ScannedM
       if ((a < 0 || b < 0 || merged < 0) && model.badMerge === null) model.badMerge = [count, a < 0 ? left : b < 0 ? right : left + right];
     } else {
       const rightEnd = p++;
-      a = vocab.probe(hashLeft, text, leftStart, leftEnd, leftEnd, leftEnd);
-      b = vocab.probe(hashRight, text, rightStart, rightEnd, rightEnd, rightEnd);
-      merged = vocab.probe(hashBoth, text, leftStart, leftEnd, rightStart, rightEnd);
+      const leftLength = leftEnd - leftStart;
+      const rightLength = rightEnd - rightStart;
+      if (trustHashes) {
+        a = vocab.probeHashed(hashLeft, hashLeft2, leftLength);
+        b = vocab.probeHashed(hashRight, hashRight2, rightLength);
+        merged = vocab.probeHashed(hashBoth, hashBoth2, leftLength + rightLength);
+      } else {
+        a = vocab.probe(hashLeft, text, leftStart, leftEnd, leftEnd, leftEnd);
+        b = vocab.probe(hashRight, text, rightStart, rightEnd, rightEnd, rightEnd);
+        merged = vocab.probe(hashBoth, text, leftStart, leftEnd, rightStart, rightEnd);
+      }
       if ((a < 0 || b < 0 || merged < 0) && model.badMerge === null) {
         const left = text.slice(leftStart, leftEnd);
         const right = text.slice(rightStart, rightEnd);
