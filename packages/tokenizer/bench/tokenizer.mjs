@@ -68,6 +68,8 @@ for (let i = 0; i < texts.length; i++) {
 const idArrays = idsPerDocument.map((ids) => Array.from(ids));
 
 const heavy = { minIterations: 3, minTimeMs: 1 };
+// The peers take 10-20 s per pass over the corpus: two warm-up passes and one timed pass.
+const slow = { minIterations: 1, minTimeMs: 1 };
 const suite = new BenchSuite('tokenizer');
 const encodeWork = { amount: bytes, unit: 'bytes' };
 const meta = (extra = {}) => ({ corpusBytes: bytes, documents: texts.length, tokens, ...extra });
@@ -85,20 +87,20 @@ suite.add({
 });
 
 suite.add({ group: 'encode 1 thread, cold cache', name: 'bitnet', setup: () => ours.clearCache(), run: () => { ours.clearCache(); for (const t of texts) ours.encode(t); }, work: encodeWork, ...heavy, meta: meta() });
-suite.add({ group: 'encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...heavy, meta: meta({ note: 'one encode at a time; HF keeps its own bounded word cache' }) });
-suite.add({ group: 'encode 1 thread, cold cache', name: '@huggingface/tokenizers', peer: true, run: () => { for (const t of texts) hfJs.encode(t); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: meta({ note: 'one encode at a time; HF keeps its own bounded word cache' }) });
+suite.add({ group: 'encode 1 thread, cold cache', name: '@huggingface/tokenizers', peer: true, run: () => { for (const t of texts) hfJs.encode(t); }, work: encodeWork, ...slow, meta: meta() });
 suite.add({ group: 'encode 1 thread, warm cache', name: 'bitnet', run: () => { for (const t of texts) ours.encode(t); }, work: encodeWork, ...heavy, meta: meta({ cachedWords: ours.cacheSize }) });
-suite.add({ group: 'encode 1 thread, warm cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'encode 1 thread, warm cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: meta() });
 
 suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'bitnet', run: async () => { ours.clearCache(); await ours.encodeBatch(texts, { threads }); }, work: encodeWork, ...heavy, meta: meta({ threads }) });
-suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'hf-native', peer: true, run: () => hfNative.encodeBatch(texts, { addSpecialTokens: true }), work: encodeWork, ...heavy, meta: meta({ threads: 'rayon (all cores)' }) });
+suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'hf-native', peer: true, run: () => hfNative.encodeBatch(texts, { addSpecialTokens: true }), work: encodeWork, ...slow, meta: meta({ threads: 'rayon (all cores)' }) });
 
 suite.add({ group: 'decode', name: 'bitnet', run: () => { for (const ids of idsPerDocument) ours.decode(ids); }, work: encodeWork, ...heavy, meta: meta() });
-suite.add({ group: 'decode', name: 'hf-native', peer: true, run: async () => { for (const ids of idArrays) await hfNative.decode(ids, false); }, work: encodeWork, ...heavy, meta: meta() });
-suite.add({ group: 'decode', name: '@huggingface/tokenizers', peer: true, run: () => { for (const ids of idArrays) hfJs.decode(ids, { clean_up_tokenization_spaces: false }); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'decode', name: 'hf-native', peer: true, run: async () => { for (const ids of idArrays) await hfNative.decode(ids, false); }, work: encodeWork, ...slow, meta: meta() });
+suite.add({ group: 'decode', name: '@huggingface/tokenizers', peer: true, run: () => { for (const ids of idArrays) hfJs.decode(ids, { clean_up_tokenization_spaces: false }); }, work: encodeWork, ...slow, meta: meta() });
 
 suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'bitnet', run: () => { gpt2.clearCache(); for (const t of texts) gpt2.encode(t); }, work: encodeWork, ...heavy, meta: { tokens: gpt2Tokens } });
-suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await gpt2Native.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...heavy, meta: { tokens: gpt2Tokens } });
+suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await gpt2Native.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: { tokens: gpt2Tokens } });
 
 suite.note(`corpus ${(bytes / 1e6).toFixed(2)} MB in ${texts.length} documents (licenses, /usr/share/doc, npm READMEs/CHANGELOGs, TypeScript's translated messages, ISO code names); LLaMA-3 ${tokens} tokens, GPT-2 ${gpt2Tokens} tokens`);
 suite.note(`id agreement with HF native: LLaMA-3 ${agreeing}/${texts.length} documents, GPT-2 ${gpt2Agreeing}/${texts.length} documents`);

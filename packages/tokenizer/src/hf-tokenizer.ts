@@ -103,9 +103,21 @@ export class HuggingFaceTokenizer implements Tokenizer {
       const bytes = byteLevelTokenToBytes(text);
       if (bytes) return utf8Decoder.decode(bytes).replaceAll('\ufffd', '');
     }
-    text = text.replaceAll('\u2581', ' ');
-    // Whitespace-only tokens (a byte-level 'Ġ') are matched as they are.
-    return text.trim().length === 0 ? text : text.trim();
+    // SentencePiece's '▁' stands for the space before the word (HF's offsets include it).
+    return text.replaceAll('\u2581', ' ');
+  }
+
+  /** Where `piece` starts at or after `cursor` with only whitespace skipped, or -1. */
+  private static find(text: string, lower: string | null, piece: string, cursor: number): number {
+    if (piece.length === 0) return -1;
+    if (piece.trim().length === 0) return text.startsWith(piece, cursor) ? cursor : -1;
+    let index = text.indexOf(piece, cursor);
+    if (index >= 0 && text.slice(cursor, index).trim() === '') return index;
+    if (lower !== null && lower.length === text.length) {
+      index = lower.indexOf(piece.toLowerCase(), cursor);
+      if (index >= 0 && lower.slice(cursor, index).trim() === '') return index;
+    }
+    return -1;
   }
 
   private align(text: string, tokens: string[], offsets: Int32Array, from: number): void {
@@ -122,17 +134,19 @@ export class HuggingFaceTokenizer implements Tokenizer {
         end = start;
         while (end < text.length && !/\s/.test(text[end])) end++;
         cursor = end;
-      } else if (piece.length > 0) {
-        let index = text.indexOf(piece, cursor);
-        if (piece.trim().length === 0) index = text.startsWith(piece, cursor) ? cursor : -1;
-        else if (index < 0 || text.slice(cursor, index).trim() !== '') {
-          lower ??= text.toLowerCase();
-          index = lower.length === text.length ? lower.indexOf(piece.toLowerCase(), cursor) : -1;
-          if (index >= 0 && lower.slice(cursor, index).trim() !== '') index = -1;
+      } else {
+        // The token's text as it is, then without the spaces around it (a normalizer may have added them).
+        lower ??= text.toLowerCase();
+        let index = HuggingFaceTokenizer.find(text, lower, piece, cursor);
+        let length = piece.length;
+        if (index < 0) {
+          const trimmed = piece.trim();
+          index = HuggingFaceTokenizer.find(text, lower, trimmed, cursor);
+          length = trimmed.length;
         }
         if (index >= 0) {
           start = index;
-          end = index + piece.length;
+          end = index + length;
           cursor = end;
         }
       }
