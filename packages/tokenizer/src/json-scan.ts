@@ -225,17 +225,49 @@ class Scanner {
 
 function scanVocab(scanner: Scanner): StringIdTable {
   const vocab = new StringIdTable(1 << 17);
+  const text = scanner.text;
   scanner.expect('{');
   if (scanner.peek() === '}') {
     scanner.position++;
     return vocab;
   }
-  do {
-    const token = scanner.string();
+  // One pass per entry: hash the key while finding its end, slice it once, read the id.
+  let p = scanner.position;
+  for (;;) {
+    let c = text.charCodeAt(p);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++p);
+    if (c !== QUOTE) {
+      scanner.position = p;
+      scanner.error('expected a string');
+    }
+    const keyStart = p + 1;
+    let h1 = FNV_OFFSET;
+    let h2 = SECOND_SEED;
+    c = text.charCodeAt(++p);
+    while (c !== QUOTE && c !== BACKSLASH && c === c) {
+      h1 = Math.imul(h1 ^ c, FNV_PRIME);
+      h2 = Math.imul(h2 ^ c, SECOND_PRIME);
+      h2 ^= h2 >>> 15;
+      c = text.charCodeAt(++p);
+    }
+    let token: string;
+    if (c === QUOTE) {
+      token = text.slice(keyStart, p);
+      p++;
+      scanner.position = p;
+    } else {
+      // An escape (or the end of the text): the general string reader handles it.
+      scanner.position = keyStart - 1;
+      token = scanner.string();
+      h1 = -1;
+    }
     scanner.expect(':');
-    vocab.set(token, scanner.integer());
-  } while (scanner.separator('}'));
-  return vocab;
+    const id = scanner.integer();
+    if (h1 === -1) vocab.set(token, id);
+    else vocab.setHashed(token, h1, h2, id);
+    if (!scanner.separator('}')) return vocab;
+    p = scanner.position;
+  }
 }
 
 function scanMergeStrings(scanner: Scanner): string[] {

@@ -63,9 +63,13 @@ export class StringIdTable {
 
   /** Sets token → id (a later set of the same token wins, as in a JSON object). */
   set(token: string, id: number): void {
-    if ((this.count + 1) * 2 * STRIDE > this.entries.length) this.rehash();
     this.hashRange(token, 0, token.length);
-    const { h1, h2 } = this;
+    this.setHashed(token, this.h1, this.h2, id);
+  }
+
+  /** `set` with the token's two hashes already computed (FNV-1a from FNV_OFFSET, and the second from SECOND_SEED). */
+  setHashed(token: string, h1: number, h2: number, id: number): void {
+    if ((this.count + 1) * 2 * STRIDE > this.entries.length) this.rehash();
     const length = token.length;
     const entries = this.entries;
     let slot = h1 & this.mask;
@@ -78,7 +82,7 @@ export class StringIdTable {
           // A repeated key: the later id wins, as in a JSON object.
           if (existing === id) return;
           this.removeId(existing);
-          this.set(token, id);
+          this.setHashed(token, h1, h2, id);
           return;
         }
         this.hashesUnique = false;
