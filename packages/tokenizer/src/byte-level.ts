@@ -39,10 +39,3 @@ export function byteLevelTokenToBytes(token: string): Uint8Array | null {
   }
   return out;
 }
-
-/** Bytes → byte-level string (the form vocab keys are stored in). */
-export function bytesToByteLevel(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += byteToChar[bytes[i]];
-  return s;
-}
