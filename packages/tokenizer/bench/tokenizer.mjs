@@ -34,6 +34,27 @@ const { documents, bytes } = process.env.BENCH_CORPUS_JSON
 const texts = documents.map((d) => d.text);
 console.log(`threads for batched encode: ${threads}; corpus: ${documents.length} documents, ${(bytes / 1e6).toFixed(2)} MB UTF-8, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
+// How many cores this process can really get right now (the machine may be shared): the same
+// CPU-bound loop on 1 and on `threads` worker threads.
+async function parallelCapacity() {
+  const { Worker } = await import('node:worker_threads');
+  const code = `const { parentPort } = require('node:worker_threads'); parentPort.on('message', (n) => { let x = 0; for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003; parentPort.postMessage(x); });`;
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true }));
+  const run = (worker, n) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(n); });
+  await Promise.all(workers.map((w) => run(w, 1e6)));
+  const n = 1e8;
+  let started = performance.now();
+  await run(workers[0], n);
+  const one = performance.now() - started;
+  started = performance.now();
+  await Promise.all(workers.map((w) => run(w, n)));
+  const all = performance.now() - started;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return (threads * one) / all;
+}
+const capacityBefore = await parallelCapacity();
+console.log(`parallel capacity: ${capacityBefore.toFixed(2)} of ${threads} threads`);
+
 // RSS after load, each implementation in a fresh process.
 const rss = {};
 for (const implementation of ['bitnet', 'hf-native', 'hf-js']) {
@@ -114,6 +135,7 @@ suite.note(`corpus ${(bytes / 1e6).toFixed(2)} MB in ${texts.length} documents (
 suite.note(`id agreement with HF native: LLaMA-3 ${agreeing}/${texts.length} documents, GPT-2 ${gpt2Agreeing}/${texts.length} documents`);
 for (const [name, r] of Object.entries(rss)) suite.note(`RSS after load (fresh process, after GC) ${name}: +${r.rssMb.toFixed(1)} MB (JS heap +${r.heapMb.toFixed(1)} MB), load ${r.loadMs.toFixed(0)} ms`);
 suite.note(`load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+suite.note(`parallel capacity at start: ${capacityBefore.toFixed(2)} of ${threads} threads (a CPU-bound loop on ${threads} worker threads vs 1; below ${threads} means other processes hold cores, which caps every batched figure)`);
 
 const report = await suite.run();
 const mb = (row) => (row.throughput === null ? "-" : `${(row.throughput * 1e3).toFixed(2)} MB/s`);
@@ -123,6 +145,6 @@ for (const row of report.rows) {
     console.log(`${row.group} / ${row.name}: ${mb(row)}, ${((tokenCount / row.medianMs) * 1000 / 1e6).toFixed(2)} M tokens/s`);
   }
 }
-console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; parallel capacity at end ${(await parallelCapacity()).toFixed(2)} of ${threads}`);
 releaseWorkers(ours);
 process.exit(0);
