@@ -1,0 +1,6 @@
+export interface CorpusDocument {
+  file: string;
+  text: string;
+}
+export function corpusGroups(): string[][];
+export function buildCorpus(maxBytes: number, options?: { maxDocumentChars?: number }): { documents: CorpusDocument[]; bytes: number };

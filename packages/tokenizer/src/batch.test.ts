@@ -1,0 +1,65 @@
+// encodeBatch over worker threads returns exactly what encoding one text at a
+// time returns. The workers run the built dist/batch-worker.js (turbo builds
+// before testing).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCorpus } from '../bench/corpus.mjs';
+import { createBpeTokenizer, encodeBatch, loadHfTokenizer, releaseWorkers, workerThreadsAvailable, type Encoding, type Tokenizer } from './index.js';
+import { gpt2MergesTxt, gpt2VocabJson, llama3Oracle, llama3TokenizerJson } from './testing/oracle.js';
+
+const corpus = buildCorpus(1_000_000, { maxDocumentChars: 30_000 });
+const texts = corpus.documents.map((d) => d.text);
+let llama: Tokenizer;
+
+function expectSame(batch: Encoding[], single: Encoding[]): void {
+  expect(batch.length).toBe(single.length);
+  for (let i = 0; i < batch.length; i++) {
+    expect(Array.from(batch[i].ids).join(',')).toBe(Array.from(single[i].ids).join(','));
+    expect(batch[i].offsets.flat().join(',')).toBe(single[i].offsets.flat().join(','));
+    expect(Array.from(batch[i].typeIds).join('')).toBe(Array.from(single[i].typeIds).join(''));
+    expect(Array.from(batch[i].specialTokensMask).join('')).toBe(Array.from(single[i].specialTokensMask).join(''));
+    expect(batch[i].tokens.join('\u0000')).toBe(single[i].tokens.join('\u0000'));
+  }
+}
+
+beforeAll(() => {
+  llama = loadHfTokenizer(llama3TokenizerJson);
+});
+
+afterAll(() => releaseWorkers(llama));
+
+describe('encodeBatch', () => {
+  it('finds its worker script', () => {
+    expect(workerThreadsAvailable()).toBe(true);
+  });
+
+  it('matches one-at-a-time encoding and the oracle on a 1 MB batch over 2 threads', async () => {
+    const batch = await llama.encodeBatch(texts, { threads: 2 });
+    expectSame(batch, texts.map((t) => llama.encode(t)));
+    const reference = await llama3Oracle().encodeBatch(texts.slice(-5), { addSpecialTokens: true });
+    batch.slice(-5).forEach((e, i) => expect(Array.from(e.ids).join(',')).toBe(reference[i].getIds().join(',')));
+  });
+
+  it('handles pairs and addSpecialTokens: false', async () => {
+    const pairs = texts.map((t) => t.slice(0, 100));
+    const batch = await encodeBatch(llama, texts, { pairs, addSpecialTokens: false, threads: 2 });
+    expectSame(batch, texts.map((t, i) => llama.encode(t, { pair: pairs[i], addSpecialTokens: false })));
+  });
+
+  it('restarts its workers after the tokenizer gains special tokens', async () => {
+    const gpt2 = createBpeTokenizer(gpt2VocabJson, gpt2MergesTxt);
+    const marked = texts.map((t, i) => (i % 3 === 0 ? `<|doc|>${t}` : t));
+    const before = await gpt2.encodeBatch(marked, { threads: 2 });
+    gpt2.addSpecialTokens([['<|doc|>', gpt2.vocabSize]]);
+    const after = await gpt2.encodeBatch(marked, { threads: 2 });
+    expect(after[0].ids[0]).toBe(50257);
+    expect(before[0].ids[0]).not.toBe(50257);
+    expectSame(after, marked.map((t) => gpt2.encode(t)));
+    releaseWorkers(gpt2);
+  });
+
+  it('encodes small batches on the calling thread with the same result', async () => {
+    const small = ['a', 'b c', ''];
+    expectSame(await llama.encodeBatch(small), small.map((t) => llama.encode(t)));
+    expect(await llama.encodeBatch([])).toEqual([]);
+  });
+});

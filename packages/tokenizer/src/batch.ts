@@ -1,0 +1,267 @@
+// encodeBatch over worker threads: each worker rebuilds the tokenizer once from
+// its plain-data spec, encodes a contiguous share of the batch, and sends typed
+// arrays back (transferred, not copied). The calling thread encodes a share too.
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { invalidArgument, outOfRange, formatValue } from '@bitnet/errors';
+import { TokenEncoding } from './encoding.js';
+import type { EncodeBatchOptions, Encoding, Tokenizer } from './types.js';
+import { checkText, checkTexts } from './common.js';
+
+/** Below this many UTF-16 units in the whole batch, threads cost more than they save. */
+const MIN_PARALLEL_CHARS = 64 * 1024;
+
+export interface PackedEncodings {
+  counts: Int32Array;
+  ids: Int32Array;
+  offsets: Int32Array;
+  typeIds: Uint8Array;
+  special: Uint8Array;
+  sequenceIds: Int8Array;
+}
+
+export interface SpecSource {
+  toSpec(): unknown;
+  encode(text: string, options?: { addSpecialTokens?: boolean; pair?: string }): Encoding;
+  /** id → token table the returned encodings read their `tokens` from. */
+  idTableView(): ArrayLike<string | undefined>;
+}
+
+export function packEncodings(encodings: Encoding[]): PackedEncodings {
+  let total = 0;
+  for (const e of encodings) total += e.ids.length;
+  const packed: PackedEncodings = {
+    counts: new Int32Array(encodings.length),
+    ids: new Int32Array(total),
+    offsets: new Int32Array(total * 2),
+    typeIds: new Uint8Array(total),
+    special: new Uint8Array(total),
+    sequenceIds: new Int8Array(total),
+  };
+  let n = 0;
+  encodings.forEach((e, i) => {
+    const te = e as TokenEncoding;
+    packed.counts[i] = e.ids.length;
+    packed.ids.set(e.ids, n);
+    packed.offsets.set(te.offsetPairs, n * 2);
+    packed.typeIds.set(e.typeIds, n);
+    packed.special.set(e.specialTokensMask, n);
+    packed.sequenceIds.set(e.sequenceIds, n);
+    n += e.ids.length;
+  });
+  return packed;
+}
+
+export function unpackEncodings(packed: PackedEncodings, table: ArrayLike<string | undefined>): TokenEncoding[] {
+  const out: TokenEncoding[] = [];
+  let n = 0;
+  for (let i = 0; i < packed.counts.length; i++) {
+    const count = packed.counts[i];
+    out.push(
+      new TokenEncoding(
+        packed.ids.subarray(n, n + count),
+        packed.offsets.subarray(2 * n, 2 * (n + count)),
+        packed.typeIds.subarray(n, n + count),
+        packed.special.subarray(n, n + count),
+        packed.sequenceIds.subarray(n, n + count),
+        table,
+      ),
+    );
+    n += count;
+  }
+  return out;
+}
+
+let workerScript: string | null | undefined;
+
+/** The built worker entry; from sources (tests), the package's dist build. */
+function findWorkerScript(): string | null {
+  if (workerScript !== undefined) return workerScript;
+  const candidates = ['./batch-worker.js', '../dist/batch-worker.js'];
+  workerScript = null;
+  for (const candidate of candidates) {
+    const file = fileURLToPath(new URL(candidate, import.meta.url));
+    if (fs.existsSync(file)) {
+      workerScript = file;
+      break;
+    }
+  }
+  return workerScript;
+}
+
+/** True when encodeBatch can use worker threads in this installation. */
+export function workerThreadsAvailable(): boolean {
+  return findWorkerScript() !== null;
+}
+
+/** What a worker sends back: the chunks it claimed and their encodings. */
+export interface WorkerResult {
+  chunks: number[];
+  packed: PackedEncodings[];
+}
+
+/** A batch as sent to every worker; chunks are claimed through the shared counter. */
+export interface BatchJob {
+  job: number;
+  texts: string[];
+  pairs: string[] | null;
+  addSpecialTokens: boolean;
+  /** [from0, to0, from1, to1, …] text ranges. */
+  chunks: Int32Array;
+  /** Int32Array over a SharedArrayBuffer: the next chunk to claim. */
+  counter: Int32Array;
+}
+
+interface PendingJob {
+  resolve: (value: WorkerResult) => void;
+  reject: (error: Error) => void;
+}
+
+class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, PendingJob>();
+  private nextJob = 0;
+  readonly version: number;
+
+  constructor(script: string, spec: unknown, count: number, version: number) {
+    this.version = version;
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(script, { workerData: { spec } });
+      worker.unref();
+      worker.on('message', (message: { job: number; result?: WorkerResult; error?: string }) => {
+        const job = this.pending.get(message.job);
+        if (!job) return;
+        this.pending.delete(message.job);
+        if (message.result) job.resolve(message.result);
+        else job.reject(new Error(message.error ?? 'worker failed'));
+      });
+      worker.on('error', (error) => {
+        for (const job of this.pending.values()) job.reject(error);
+        this.pending.clear();
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  run(worker: number, batch: Omit<BatchJob, 'job'>): Promise<WorkerResult> {
+    const job = this.nextJob++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(job, { resolve, reject });
+      this.workers[worker].postMessage({ job, ...batch });
+    });
+  }
+
+  clearCaches(): void {
+    for (const worker of this.workers) worker.postMessage({ clearCache: true });
+  }
+
+  terminate(): void {
+    for (const worker of this.workers) void worker.terminate();
+  }
+}
+
+const pools = new WeakMap<object, WorkerPool>();
+const versions = new WeakMap<object, number>();
+
+/** Call after the tokenizer changes (added tokens): workers must rebuild from the new spec. */
+export function invalidateWorkers(tokenizer: object): void {
+  versions.set(tokenizer, (versions.get(tokenizer) ?? 0) + 1);
+  pools.get(tokenizer)?.terminate();
+  pools.delete(tokenizer);
+}
+
+export function clearWorkerCaches(tokenizer: object): void {
+  pools.get(tokenizer)?.clearCaches();
+}
+
+/** Stops the worker threads serving this tokenizer (they are unref'd, so this is optional). */
+export function releaseWorkers(tokenizer: object): void {
+  pools.get(tokenizer)?.terminate();
+  pools.delete(tokenizer);
+}
+
+function resolveThreads(op: string, threads: unknown): number {
+  if (threads === undefined) return Math.min(os.availableParallelism(), 8);
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1) {
+    throw outOfRange(op, `options.threads must be a positive integer, got ${formatValue(threads)}`);
+  }
+  return threads;
+}
+
+export function checkBatchArguments(op: string, texts: unknown, options: EncodeBatchOptions): string[] | null {
+  checkTexts(op, texts, 'texts');
+  if (options.pairs !== undefined) {
+    checkTexts(op, options.pairs, 'options.pairs');
+    if (options.pairs.length !== texts.length) {
+      throw invalidArgument(op, `options.pairs has ${options.pairs.length} entries but texts has ${texts.length}`);
+    }
+    if (options.pair !== undefined) throw invalidArgument(op, 'give either options.pair or options.pairs, not both');
+  }
+  if (options.pair !== undefined) checkText(op, options.pair, 'options.pair');
+  return options.pairs ? [...options.pairs] : options.pair !== undefined ? texts.map(() => options.pair as string) : null;
+}
+
+export function encodeSequentially(tokenizer: Pick<Tokenizer, 'encode'>, texts: readonly string[], pairs: readonly string[] | null, addSpecialTokens: boolean): Encoding[] {
+  return texts.map((text, i) => tokenizer.encode(text, { addSpecialTokens, ...(pairs ? { pair: pairs[i] } : {}) }));
+}
+
+export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, texts: readonly string[], options: EncodeBatchOptions): Promise<Encoding[]> {
+  const op = 'encodeBatch';
+  const pairs = checkBatchArguments(op, texts, options);
+  const threads = resolveThreads(op, options.threads);
+  const addSpecialTokens = options.addSpecialTokens ?? true;
+  let chars = 0;
+  for (const text of texts) chars += text.length;
+  if (pairs) for (const text of pairs) chars += text.length;
+  const script = findWorkerScript();
+  if (threads <= 1 || texts.length < 2 || chars < MIN_PARALLEL_CHARS || script === null) {
+    return encodeSequentially(tokenizer, texts, pairs, addSpecialTokens);
+  }
+  const version = versions.get(tokenizer) ?? 0;
+  let pool = pools.get(tokenizer);
+  const workerCount = Math.min(threads, texts.length) - 1;
+  if (!pool || pool.version !== version || pool.size < workerCount) {
+    pool?.terminate();
+    pool = new WorkerPool(script, tokenizer.toSpec(), workerCount, version);
+    pools.set(tokenizer, pool);
+  }
+  // Chunks of whole texts, several per thread; every thread (this one too) claims the next
+  // chunk from a shared counter, so uneven texts still keep all threads busy to the end.
+  const threadsUsed = workerCount + 1;
+  const target = Math.max(32 * 1024, Math.ceil(chars / (threadsUsed * 8)));
+  const ranges: number[] = [];
+  let from = 0;
+  let size = 0;
+  for (let i = 0; i < texts.length; i++) {
+    size += texts[i].length + (pairs ? pairs[i].length : 0);
+    if (size >= target) {
+      ranges.push(from, i + 1);
+      from = i + 1;
+      size = 0;
+    }
+  }
+  if (from < texts.length) ranges.push(from, texts.length);
+  const chunks = Int32Array.from(ranges);
+  const chunkCount = chunks.length / 2;
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const batch = { texts: texts as string[], pairs, addSpecialTokens, chunks, counter };
+  const jobs: Array<Promise<WorkerResult>> = [];
+  for (let w = 0; w < workerCount; w++) jobs.push(pool.run(w, batch));
+  const byChunk: Encoding[][] = new Array(chunkCount);
+  for (let chunk = Atomics.add(counter, 0, 1); chunk < chunkCount; chunk = Atomics.add(counter, 0, 1)) {
+    const start = chunks[2 * chunk];
+    const end = chunks[2 * chunk + 1];
+    byChunk[chunk] = encodeSequentially(tokenizer, texts.slice(start, end), pairs ? pairs.slice(start, end) : null, addSpecialTokens);
+  }
+  const idTable = tokenizer.idTableView();
+  for (const result of await Promise.all(jobs)) {
+    result.chunks.forEach((chunk, k) => (byChunk[chunk] = unpackEncodings(result.packed[k], idTable)));
+  }
+  return byChunk.flat();
+}

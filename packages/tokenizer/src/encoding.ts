@@ -1,0 +1,125 @@
+// Compact Encoding: typed arrays filled by the encoder; `tokens` and `offsets`
+// become JS arrays only when read, so bulk encoding allocates little.
+import type { Encoding } from './types.js';
+
+export class TokenEncoding implements Encoding {
+  readonly ids: Int32Array;
+  readonly typeIds: Uint8Array;
+  readonly specialTokensMask: Uint8Array;
+  readonly sequenceIds: Int8Array;
+  /** Flat [start0, end0, start1, end1, …]. */
+  readonly offsetPairs: Int32Array;
+  private readonly idToTokenTable: ArrayLike<string | undefined>;
+  private tokenCache: string[] | undefined;
+  private offsetCache: Array<[number, number]> | undefined;
+  private maskCache: Uint8Array | undefined;
+
+  constructor(
+    ids: Int32Array,
+    offsetPairs: Int32Array,
+    typeIds: Uint8Array,
+    specialTokensMask: Uint8Array,
+    sequenceIds: Int8Array,
+    idToTokenTable: ArrayLike<string | undefined>,
+    tokens?: string[],
+  ) {
+    this.ids = ids;
+    this.offsetPairs = offsetPairs;
+    this.typeIds = typeIds;
+    this.specialTokensMask = specialTokensMask;
+    this.sequenceIds = sequenceIds;
+    this.idToTokenTable = idToTokenTable;
+    this.tokenCache = tokens;
+  }
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  get attentionMask(): Uint8Array {
+    if (this.maskCache === undefined) this.maskCache = new Uint8Array(this.ids.length).fill(1);
+    return this.maskCache;
+  }
+
+  get tokens(): string[] {
+    if (this.tokenCache === undefined) {
+      const table = this.idToTokenTable;
+      const tokens = new Array<string>(this.ids.length);
+      for (let i = 0; i < tokens.length; i++) tokens[i] = table[this.ids[i]] as string;
+      this.tokenCache = tokens;
+    }
+    return this.tokenCache;
+  }
+
+  get offsets(): Array<[number, number]> {
+    if (this.offsetCache === undefined) {
+      const pairs = this.offsetPairs;
+      const out = new Array<[number, number]>(this.ids.length);
+      for (let i = 0; i < out.length; i++) out[i] = [pairs[2 * i], pairs[2 * i + 1]];
+      this.offsetCache = out;
+    }
+    return this.offsetCache;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      ids: Array.from(this.ids),
+      tokens: this.tokens,
+      attentionMask: Array.from(this.attentionMask),
+      typeIds: Array.from(this.typeIds),
+      specialTokensMask: Array.from(this.specialTokensMask),
+      offsets: this.offsets,
+    };
+  }
+}
+
+/** Growable buffer of (id, start, end) triples the encoders append to. */
+export class EncodingBuilder {
+  ids: Int32Array;
+  offsets: Int32Array;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.ids = new Int32Array(capacity);
+    this.offsets = new Int32Array(capacity * 2);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  grow(minimum: number): void {
+    let capacity = this.ids.length * 2;
+    while (capacity < minimum) capacity *= 2;
+    const ids = new Int32Array(capacity);
+    ids.set(this.ids.subarray(0, this.length));
+    const offsets = new Int32Array(capacity * 2);
+    offsets.set(this.offsets.subarray(0, this.length * 2));
+    this.ids = ids;
+    this.offsets = offsets;
+  }
+
+  push(id: number, start: number, end: number): void {
+    if (this.length === this.ids.length) this.grow(this.length + 1);
+    const n = this.length++;
+    this.ids[n] = id;
+    this.offsets[2 * n] = start;
+    this.offsets[2 * n + 1] = end;
+  }
+
+  /** Appends a cached word: [id, relativeStart, relativeEnd, …] shifted by `base`. */
+  pushWord(entry: Int32Array, base: number): void {
+    const count = entry.length / 3;
+    if (this.length + count > this.ids.length) this.grow(this.length + count);
+    const ids = this.ids;
+    const offsets = this.offsets;
+    let n = this.length;
+    for (let k = 0; k < entry.length; k += 3) {
+      ids[n] = entry[k];
+      offsets[2 * n] = base + entry[k + 1];
+      offsets[2 * n + 1] = base + entry[k + 2];
+      n++;
+    }
+    this.length = n;
+  }
+}
