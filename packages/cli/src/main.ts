@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { isBitNetError } from '@bitnet/errors';
 import packageJson from '../package.json';
 import { bench, benchHelp } from './commands/bench.js';
+import { demo, demoHelp } from './commands/demo.js';
 import { info, infoHelp } from './commands/info.js';
 import { type CommandIO, ExitCode, UsageError, processIO } from './io.js';
 
@@ -10,6 +11,7 @@ export const mainHelp = `Usage: bitnet <command> [options]
 Commands:
   info        devices, capabilities, SIMD tier, backends and measured bandwidth
   bench       run the package benchmarks; JSON + an HTML report with charts
+  demo        tokenizer → batches → embedding → BitLinear blocks, end to end, with timings and memory
 
 Run \`bitnet <command> --help\` for a command's options.
 Exit codes: 0 success, 1 the command failed, 2 bad usage. Errors go to stderr.
@@ -28,6 +30,22 @@ const commands: Record<string, Command> = {
     run: (io, values, positionals) => {
       if (positionals.length) throw new UsageError(`info takes no arguments, got ${positionals.join(' ')}`);
       return info(io, { json: Boolean(values.json), bandwidth: !values['no-bandwidth'] });
+    },
+  },
+  demo: {
+    help: demoHelp,
+    options: { text: { type: 'string' }, blocks: { type: 'string' }, dim: { type: 'string' }, json: { type: 'boolean' } },
+    run: (io, values, positionals) => {
+      if (positionals.length) throw new UsageError(`demo takes no arguments, got ${positionals.join(' ')}`);
+      const integer = (name: string, fallback: number, max: number) => {
+        const raw = values[name] as string | undefined;
+        if (raw === undefined) return fallback;
+        const value = Number(raw);
+        if (!Number.isInteger(value) || value < 1 || value > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}, got ${raw}`);
+        return value;
+      };
+      const dim = integer('dim', 512, 4096);
+      return demo(io, { text: values.text as string | undefined, blocks: integer('blocks', 6, 64), dim, json: Boolean(values.json) });
     },
   },
   bench: {
