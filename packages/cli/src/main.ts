@@ -4,6 +4,8 @@ import packageJson from '../package.json';
 import { bench, benchHelp } from './commands/bench.js';
 import { demo, demoHelp } from './commands/demo.js';
 import { info, infoHelp } from './commands/info.js';
+import { quantize, quantizeHelp } from './commands/quantize.js';
+import { tokenize, tokenizeHelp } from './commands/tokenize.js';
 import { type CommandIO, ExitCode, UsageError, processIO } from './io.js';
 
 export const mainHelp = `Usage: bitnet <command> [options]
@@ -12,6 +14,8 @@ Commands:
   info        devices, capabilities, SIMD tier, backends and measured bandwidth
   bench       run the package benchmarks; JSON + an HTML report with charts
   demo        tokenizer → batches → embedding → BitLinear blocks, end to end, with timings and memory
+  tokenize    encode text with a tokenizer: ids, tokens, offsets, round trip
+  quantize    float weights in a safetensors file → packed ternary weights, with the error introduced
 
 Run \`bitnet <command> --help\` for a command's options.
 Exit codes: 0 success, 1 the command failed, 2 bad usage. Errors go to stderr.
@@ -46,6 +50,34 @@ const commands: Record<string, Command> = {
       };
       const dim = integer('dim', 512, 4096);
       return demo(io, { text: values.text as string | undefined, blocks: integer('blocks', 6, 64), dim, json: Boolean(values.json) });
+    },
+  },
+  tokenize: {
+    help: tokenizeHelp,
+    options: { tokenizer: { type: 'string' }, 'no-special': { type: 'boolean' }, json: { type: 'boolean' } },
+    run: (io, values, positionals) =>
+      tokenize(io, { tokenizer: values.tokenizer as string | undefined, special: !values['no-special'], json: Boolean(values.json), text: positionals }),
+  },
+  quantize: {
+    help: quantizeHelp,
+    options: { layout: { type: 'string' }, granularity: { type: 'string' }, 'min-elements': { type: 'string' }, json: { type: 'boolean' } },
+    run: (io, values, positionals) => {
+      if (positionals.length !== 2) throw new UsageError(`expected <in.safetensors> <out.safetensors>, got ${positionals.length} argument(s)`);
+      const layout = (values.layout as string | undefined) ?? 'i2_r4';
+      if (!['i2_r4', 'tq2_0', 'tq1_0'].includes(layout)) throw new UsageError(`--layout must be i2_r4, tq2_0 or tq1_0, got ${layout}`);
+      const granularity = (values.granularity as string | undefined) ?? 'tensor';
+      if (!['tensor', 'row'].includes(granularity)) throw new UsageError(`--granularity must be tensor or row, got ${granularity}`);
+      const minRaw = (values['min-elements'] as string | undefined) ?? '4096';
+      const minElements = Number(minRaw);
+      if (!Number.isInteger(minElements) || minElements < 1) throw new UsageError(`--min-elements must be a positive integer, got ${minRaw}`);
+      return quantize(io, {
+        input: positionals[0]!,
+        output: positionals[1]!,
+        layout: layout as 'i2_r4' | 'tq2_0' | 'tq1_0',
+        granularity: granularity as 'tensor' | 'row',
+        minElements,
+        json: Boolean(values.json),
+      });
     },
   },
   bench: {

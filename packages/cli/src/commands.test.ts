@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BitNetDType, BitNetTensor, PackedTernaryTensor, SafetensorsFile, writeSafetensors } from '@bitnet/tensor';
+import { findLlama3TokenizerFiles } from '@bitnet/tokenizer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CommandIO, main } from './index.js';
+
+const require = createRequire(import.meta.url);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitnet-cli-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function capture(): CommandIO & { stdout: string; stderr: string } {
+  const io = { stdout: '', stderr: '', isTTY: false, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  return io;
+}
+
+describe('bitnet tokenize', () => {
+  it('gives the ids of Hugging Face tokenizers (the Rust library) and offsets into the text', async () => {
+    const { Tokenizer } = require('tokenizers') as typeof import('tokenizers');
+    const file = findLlama3TokenizerFiles(path.dirname(fileURLToPath(import.meta.url))).tokenizerJson;
+    const text = 'Ternary weights: −1, 0 and +1 — naïve café, 東京 🚀.';
+    const io = capture();
+    expect(await main(['tokenize', '--tokenizer', file, '--json', text], io)).toBe(0);
+    const ours = JSON.parse(io.stdout);
+    const oracle = await Tokenizer.fromFile(file).encode(text);
+    expect(ours.ids).toEqual(oracle.getIds());
+    expect(ours.roundTrip).toBe(true);
+    // Offsets are [start, end) string indices, in order, covering the text (a token holding part of
+    // a character such as 🚀 covers the whole character, so neighbours may share it).
+    const offsets = ours.offsets as Array<[number, number]>;
+    expect(offsets[0]![0]).toBe(0);
+    expect(offsets.at(-1)![1]).toBe(text.length);
+    for (let i = 1; i < offsets.length; i++) expect(offsets[i]![0]).toBeGreaterThanOrEqual(offsets[i - 1]![0]);
+    expect(text.slice(...offsets[1]!)).toBe(ours.tokens[1].replace(/^Ġ/, ' '));
+  });
+
+  it('explains a missing tokenizer file with exit code 1', async () => {
+    const io = capture();
+    expect(await main(['tokenize', '--tokenizer', path.join(dir, 'missing.json'), 'hi'], io)).toBe(1);
+    expect(io.stderr).toMatch(/missing\.json/);
+    expect(io.stderr).toMatch(/ERR_BITNET_FILE_NOT_FOUND/);
+  });
+});
+
+describe('bitnet quantize', () => {
+  it('packs float matrices to ternary with the absmean rule, copies the rest, and reports the error', async () => {
+    const rows = 64;
+    const columns = 512;
+    const weights = new Float32Array(rows * columns).map((_, i) => Math.sin(i * 12.9898) * 0.05);
+    const bias = new Float32Array(rows).map((_, i) => i / 10);
+    const input = path.join(dir, 'in.safetensors');
+    const output = path.join(dir, 'out.safetensors');
+    await writeSafetensors(input, new Map([
+      ['proj.weight', BitNetTensor.fromArray(weights, [rows, columns], BitNetDType.F32)],
+      ['proj.bias', BitNetTensor.fromArray(bias, [rows], BitNetDType.F32)],
+    ]), { note: 'kept' });
+    const io = capture();
+    expect(await main(['quantize', input, output, '--json'], io), io.stderr).toBe(0);
+    const summary = JSON.parse(io.stdout);
+    expect(summary.quantized).toBe(1);
+
+    // Independent float64 reference of BitNet b1.58: scale = mean|W|, q = clamp(round(W / scale), -1, 1).
+    let sum = 0;
+    for (const w of weights) sum += Math.abs(w);
+    const scale = sum / weights.length;
+    // round() as PyTorch does it: half to even; `|| 0` folds -0 into 0.
+    const roundHalfEven = (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+    const expected = Array.from(weights, (w) => Math.max(-1, Math.min(1, roundHalfEven(w / scale))) || 0);
+    let difference = 0;
+    let norm = 0;
+    for (let i = 0; i < weights.length; i++) {
+      difference += (weights[i]! - expected[i]! * scale) ** 2;
+      norm += weights[i]! ** 2;
+    }
+    const report = summary.reports.find((r: { name: string }) => r.name === 'proj.weight');
+    expect(report.relativeError).toBeCloseTo(Math.sqrt(difference / norm), 5);
+    expect(report.zeros).toBeCloseTo(expected.filter((v) => v === 0).length / expected.length, 10);
+
+    const file = await SafetensorsFile.open(output);
+    const plan = JSON.parse(file.metadata['bitnet.quantization']!);
+    expect(plan['proj.weight']).toEqual({ layout: 'i2_r4', shape: [rows, columns], dtype: 'F32', granularity: 'tensor' });
+    expect(file.metadata.note).toBe('kept');
+    const bytes = await file.load('proj.weight');
+    const scales = await file.load('proj.weight.scale');
+    const packed = PackedTernaryTensor.fromBytes('i2_r4', rows, columns, bytes.rawElements() as Uint8Array, scales.rawElements() as Float32Array);
+    const values = packed.unpack();
+    expect(Array.from(values.values.rawElements() as Int8Array)).toEqual(expected);
+    const copied = await file.load('proj.bias');
+    expect(Array.from(copied.rawElements() as Float32Array)).toEqual(Array.from(bias));
+    for (const t of [bytes, scales, copied]) t.dispose();
+    values.dispose();
+    packed.dispose();
+    await file.close();
+  });
+
+  it('refuses to overwrite its input and checks the layout', async () => {
+    const io = capture();
+    expect(await main(['quantize', 'a.safetensors', 'a.safetensors'], io)).toBe(2);
+    expect(io.stderr).toContain('the output must be another file than the input');
+    const bad = capture();
+    expect(await main(['quantize', 'a', 'b', '--layout', 'q4'], bad)).toBe(2);
+    expect(bad.stderr).toContain('--layout must be i2_r4, tq2_0 or tq1_0, got q4');
+    const missing = capture();
+    expect(await main(['quantize', path.join(dir, 'nope.safetensors'), path.join(dir, 'x.safetensors')], missing)).toBe(1);
+    expect(missing.stderr).toContain('ERR_BITNET_FILE_NOT_FOUND');
+    expect(fs.existsSync(path.join(dir, 'x.safetensors'))).toBe(false);
+  });
+});

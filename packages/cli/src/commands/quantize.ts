@@ -1,0 +1,150 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BitNetError, ErrorCode } from '@bitnet/errors';
+import { BitNetDType, BitNetTensor, SafetensorsFile, quantize158, writeSafetensors } from '@bitnet/tensor';
+import { type CommandIO, UsageError, progress } from '../io.js';
+
+export const quantizeHelp = `Usage: bitnet quantize <in.safetensors> <out.safetensors> [options]
+
+Float weights → packed 1.58-bit ternary weights (BitNet b1.58 absmean quantization):
+every F32/F16/BF16 tensor with at least 2 axes and --min-elements elements becomes
+ternary codes in the chosen layout plus its scales; other tensors (biases, norms,
+small tables) are copied unchanged. Prints the error each tensor gets.
+
+Options:
+  --layout <l>         i2_r4 (our kernels' layout, default), tq2_0 or tq1_0 (ggml)
+  --granularity <g>    tensor (BitNet b1.58, default) or row: one scale per output row
+  --min-elements <n>   smaller tensors are copied, not quantized (default 4096)
+  --json               print the summary as JSON
+
+Output: each quantized tensor <name> is stored as U8 bytes of the packed layout; for
+i2_r4 its float32 row scales are <name>.scale. The metadata entry "bitnet.quantization"
+maps each name to { layout, shape, dtype, granularity } so the file can be loaded back.
+`;
+
+interface TensorReport {
+  name: string;
+  shape: readonly number[];
+  dtype: string;
+  quantized: boolean;
+  bytesIn: number;
+  bytesOut: number;
+  /** ‖W − Ŵ‖₂ / ‖W‖₂ of the dequantized weights. */
+  relativeError?: number;
+  /** Fraction of weights quantized to 0. */
+  zeros?: number;
+}
+
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
+
+export async function quantize(
+  io: CommandIO,
+  options: { input: string; output: string; layout: 'i2_r4' | 'tq2_0' | 'tq1_0'; granularity: 'tensor' | 'row'; minElements: number; json: boolean },
+): Promise<number> {
+  if (path.resolve(options.input) === path.resolve(options.output)) {
+    throw new UsageError('the output must be another file than the input (the input is read while the output is written)');
+  }
+  const reader = await SafetensorsFile.open(options.input);
+  const outputs = new Map<string, BitNetTensor>();
+  const plan: Record<string, { layout: string; shape: number[]; dtype: string; granularity: string }> = {};
+  const reports: TensorReport[] = [];
+  const bar = progress(io, `quantizing ${path.basename(options.input)}`);
+  const names = reader.names;
+  try {
+    for (const [index, name] of names.entries()) {
+      const tensor = await reader.load(name);
+      const dtype = tensor.dtype.name;
+      const candidate = FLOAT_DTYPES.has(dtype) && tensor.ndim >= 2 && tensor.numel >= options.minElements;
+      if (!candidate) {
+        outputs.set(name, tensor);
+        reports.push({ name, shape: tensor.shape, dtype, quantized: false, bytesIn: tensor.byteSize, bytesOut: tensor.byteSize });
+        bar.update((index + 1) / names.length);
+        continue;
+      }
+      const columns = tensor.shape[tensor.ndim - 1]!;
+      if (options.layout !== 'i2_r4' && columns % 256 !== 0) {
+        throw new BitNetError(ErrorCode.SHAPE_MISMATCH, 'quantize', `${name} has ${columns} columns; the ${options.layout} layout needs a multiple of 256 (use --layout i2_r4)`);
+      }
+      const matrix = tensor.reshape([tensor.numel / columns, columns]);
+      const ternary = quantize158(matrix, { granularity: options.granularity });
+      const packed = ternary.pack(options.layout);
+      const restored = packed.dequantize();
+      // Error introduced, accumulated in float64.
+      const original = matrix.to(BitNetDType.F32);
+      const a = original.rawElements() as Float32Array;
+      const b = restored.rawElements() as Float32Array;
+      let difference = 0;
+      let norm = 0;
+      for (let i = 0; i < a.length; i++) {
+        difference += (a[i]! - b[i]!) ** 2;
+        norm += a[i]! ** 2;
+      }
+      const values = ternary.values.rawElements() as Int8Array;
+      let zeros = 0;
+      for (let i = 0; i < values.length; i++) if (values[i] === 0) zeros++;
+      const bytes = BitNetTensor.fromBytes(packed.packed.data, [packed.packed.data.length], BitNetDType.U8);
+      outputs.set(name, bytes);
+      let bytesOut = bytes.byteSize;
+      const scales = packed.rowScales;
+      if (scales) {
+        const scaleTensor = BitNetTensor.fromArray(scales, [scales.length], BitNetDType.F32);
+        outputs.set(`${name}.scale`, scaleTensor);
+        bytesOut += scaleTensor.byteSize;
+      }
+      plan[name] = { layout: options.layout, shape: [...tensor.shape], dtype, granularity: options.granularity };
+      reports.push({
+        name,
+        shape: tensor.shape,
+        dtype,
+        quantized: true,
+        bytesIn: tensor.byteSize,
+        bytesOut,
+        relativeError: norm === 0 ? 0 : Math.sqrt(difference / norm),
+        zeros: zeros / values.length,
+      });
+      for (const t of [original, restored, matrix, tensor]) t.dispose();
+      ternary.dispose();
+      packed.dispose();
+      bar.update((index + 1) / names.length);
+    }
+    bar.done();
+    const metadata = { ...reader.metadata, 'bitnet.quantization': JSON.stringify(plan), 'bitnet.format': 'ternary-packed' };
+    await writeSafetensors(options.output, outputs, metadata);
+  } finally {
+    for (const tensor of outputs.values()) if (!tensor.isDisposed) tensor.dispose();
+    await reader.close();
+  }
+
+  const bytesIn = reports.reduce((sum, r) => sum + r.bytesIn, 0);
+  const bytesOut = reports.reduce((sum, r) => sum + r.bytesOut, 0);
+  const quantized = reports.filter((r) => r.quantized);
+  const weighted = quantized.reduce((sum, r) => sum + r.relativeError! * r.bytesIn, 0) / Math.max(1, quantized.reduce((s, r) => s + r.bytesIn, 0));
+  const summary = {
+    input: options.input,
+    output: options.output,
+    layout: options.layout,
+    granularity: options.granularity,
+    tensors: reports.length,
+    quantized: quantized.length,
+    bytesIn,
+    bytesOut,
+    outputFileBytes: fs.statSync(options.output).size,
+    compression: bytesIn / bytesOut,
+    meanRelativeError: weighted,
+    reports,
+  };
+  if (options.json) {
+    io.out(`${JSON.stringify(summary, null, 2)}\n`);
+    return 0;
+  }
+  const lines = reports.map((r) =>
+    r.quantized
+      ? `  ${r.name.padEnd(32)} [${r.shape.join(', ')}] ${r.dtype} → ${options.layout}: ${(r.bytesIn / r.bytesOut).toFixed(1)}× smaller, error ${(r.relativeError! * 100).toFixed(1)}%, ${(r.zeros! * 100).toFixed(0)}% zeros`
+      : `  ${r.name.padEnd(32)} [${r.shape.join(', ')}] ${r.dtype} copied`,
+  );
+  io.out(
+    `${lines.join('\n')}\n${quantized.length} of ${reports.length} tensors quantized; ${(bytesIn / 2 ** 20).toFixed(2)} MiB → ${(bytesOut / 2 ** 20).toFixed(2)} MiB (${summary.compression.toFixed(1)}×); ` +
+      `mean relative error ${(weighted * 100).toFixed(1)}% (‖W − Ŵ‖/‖W‖)\nwrote ${options.output}\n`,
+  );
+  return 0;
+}
