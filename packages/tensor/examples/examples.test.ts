@@ -27,4 +27,15 @@ describe('examples', () => {
     // 3.14159 rounds to the nearest F16, 3.140625.
     expect(out).toContain('in place: 3.140625, 3.140625, 3.140625, 3.140625');
   });
+
+  it('bitlinear packs 16× smaller, stays close to F32, trains and round-trips through safetensors', () => {
+    const out = runExample('bitlinear.mjs');
+    expect(out).toContain('packed 32768 bytes (i2_r4) vs F32 524288 bytes: 16.0× smaller');
+    const error = Number(/error against F32 with the same ternary weights: ([\d.]+)%/.exec(out)![1]);
+    expect(error).toBeGreaterThan(0);
+    expect(error).toBeLessThan(3);
+    const [, first, last] = /training: MSE ([\d.]+) → ([\d.]+)/.exec(out)!;
+    expect(Number(last)).toBeLessThan(Number(first) / 2);
+    expect(out).toMatch(/identical forward true/);
+  });
 });
