@@ -239,7 +239,9 @@ void unary_f32(UnaryOp op, const float* a, float* out, size_t n, float p0, float
       // 0.5·x·(1 + erf(x/√2)) = x − 0.5·x·erfc(x/√2) for x ≥ 0, 0.5·x·erfc(−x/√2) for x < 0.
       return map1<V>(a, out, n, [&](T x) {
         T e = V::mul(V::mul(half, x), v_erfc_nonnegative<V>(V::mul(V::abs(x), V::set1(0.70710678118654752f))));
-        return V::select(V::cmp_lt(x, V::zero()), e, V::sub(x, e));
+        // +Inf would give Inf − Inf·0 = NaN; GELU(+Inf) is +Inf (as the generic erf form gives).
+        T positive = V::select(V::cmp_eq(x, V::set1(std::numeric_limits<float>::infinity())), x, V::sub(x, e));
+        return V::select(V::cmp_lt(x, V::zero()), e, positive);
       });
     case UnaryOp::gelu_tanh:
       return map1<V>(a, out, n, [&](T x) {
