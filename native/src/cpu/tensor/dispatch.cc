@@ -19,7 +19,9 @@ TensorKernelTable build_table(IsaTier tier) {
   if (tier == IsaTier::avx2) fill_avx2_tensor_kernels(table);
   if (tier == IsaTier::avx512) fill_avx512_tensor_kernels(table);
 #endif
-  // The NEON tier has no tensor bodies yet: it runs the generic ones.
+#if defined(BITNET_HAVE_NEON_TIER)
+  if (tier == IsaTier::neon) fill_neon_tensor_kernels(table);
+#endif
   return table;
 }
 

@@ -10,6 +10,7 @@
 // and integer helpers for exp: pow2n(n) (2^n for integral float n in range).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -392,22 +393,30 @@ template <class V>
 void layer_norm_f32(const float* x, const float* weight, const float* bias, float* y, size_t n, float eps) {
   using T = typename V::T;
   if (n == 0) return;
-  const double mean = sum_f32<V>(x, n) / static_cast<double>(n);
-  const T vm = V::set1(static_cast<float>(mean));
-  // Two passes (mean, then squared deviations): no cancellation for large means.
-  T s = V::zero();
+  const float mean = static_cast<float>(sum_f32<V>(x, n) / static_cast<double>(n));
+  const T vm = V::set1(mean);
+  // Two passes (mean, then deviations d = x − mean): no cancellation for large
+  // means. The float-lane mean is off by up to ~1e-7·Σ|x|/n, which matters when
+  // |mean| ≫ σ, so the second pass also sums d and corrects by δ = Σd/n:
+  // Σ(d − δ)² = Σd² − δ·Σd (the corrected two-pass algorithm).
+  T s = V::zero(), s1 = V::zero();
   size_t i = 0;
   for (; i + V::W <= n; i += V::W) {
     T d = V::sub(V::load(x + i), vm);
+    s1 = V::add(s1, d);
     s = V::fmadd(d, d, s);
   }
-  double squares = V::reduce_add(s);
+  double squares = V::reduce_add(s), shift = V::reduce_add(s1);
   for (; i < n; ++i) {
-    double d = static_cast<double>(x[i]) - static_cast<float>(mean);
+    double d = static_cast<double>(x[i]) - mean;
+    shift += d;
     squares += d * d;
   }
+  const double delta = shift / static_cast<double>(n);
+  squares = std::max(0.0, squares - shift * delta);
   const T scale = V::set1(static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps)));
-  map1<V>(x, y, n, [&](T v) { return V::mul(V::sub(v, vm), scale); });
+  const T vdelta = V::set1(static_cast<float>(delta));
+  map1<V>(x, y, n, [&](T v) { return V::mul(V::sub(V::sub(v, vm), vdelta), scale); });
   if (weight && bias) {
     map2<V>(BinaryMode::vector_vector, y, weight, y, n, [](T v, T w) { return V::mul(v, w); });
     map2<V>(BinaryMode::vector_vector, y, bias, y, n, [](T v, T b) { return V::add(v, b); });

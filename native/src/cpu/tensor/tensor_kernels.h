@@ -65,6 +65,9 @@ void fill_generic_tensor_kernels(TensorKernelTable& table);
 void fill_avx2_tensor_kernels(TensorKernelTable& table);
 void fill_avx512_tensor_kernels(TensorKernelTable& table);
 #endif
+#if defined(BITNET_HAVE_NEON_TIER)
+void fill_neon_tensor_kernels(TensorKernelTable& table);
+#endif
 
 // The table for the selected tier (BITNET_CPU_ISA or the best the CPU runs).
 const TensorKernelTable& tensor_kernels();
