@@ -123,8 +123,12 @@ BinaryMode mode_of(bool a_scalar, bool b_scalar) {
 
 }  // namespace
 
-void binary(const TensorKernelTable& t, BinaryOp op, const Shape& shape, float* out, const Strides& out_strides,
-            const float* a, const Strides& a_strides, const float* b, const Strides& b_strides) {
+// Binary ops and comparisons share the walk: runs of two inputs (either may be
+// a broadcast scalar along the run) into an output of type T, through a
+// gather buffer when the output run is not contiguous.
+template <typename T, typename Kernel>
+void binary_runs(const Shape& shape, T* out, const Strides& out_strides, const float* a, const Strides& a_strides,
+                 const float* b, const Strides& b_strides, Kernel kernel) {
   for_each_run<3>(shape, {&out_strides, &a_strides, &b_strides}, [&](auto offsets, size_t n, auto s) {
     bool a_scalar, b_scalar;
     const float* x = as_run(a + offsets[1], s[1], n, 0, &a_scalar);
@@ -136,30 +140,27 @@ void binary(const TensorKernelTable& t, BinaryOp op, const Shape& shape, float* 
       y = fill;
       b_scalar = false;
     }
-    float* target = s[0] == 1 ? out + offsets[0] : thread_buffer<float>(2);
-    t.binary_f32(op, mode_of(a_scalar, b_scalar), x, y, target, n);
+    T* target = s[0] == 1 ? out + offsets[0] : thread_buffer<T>(2);
+    kernel(mode_of(a_scalar, b_scalar), x, y, target, n);
     if (s[0] != 1)
       for (size_t i = 0; i < n; ++i) out[offsets[0] + static_cast<int64_t>(i) * s[0]] = target[i];
   });
 }
 
+void binary(const TensorKernelTable& t, BinaryOp op, const Shape& shape, float* out, const Strides& out_strides,
+            const float* a, const Strides& a_strides, const float* b, const Strides& b_strides) {
+  binary_runs<float>(shape, out, out_strides, a, a_strides, b, b_strides,
+                     [&](BinaryMode mode, const float* x, const float* y, float* target, size_t n) {
+                       t.binary_f32(op, mode, x, y, target, n);
+                     });
+}
+
 void compare(const TensorKernelTable& t, CompareOp op, const Shape& shape, uint8_t* out, const Strides& out_strides,
              const float* a, const Strides& a_strides, const float* b, const Strides& b_strides) {
-  for_each_run<3>(shape, {&out_strides, &a_strides, &b_strides}, [&](auto offsets, size_t n, auto s) {
-    bool a_scalar, b_scalar;
-    const float* x = as_run(a + offsets[1], s[1], n, 0, &a_scalar);
-    const float* y = as_run(b + offsets[2], s[2], n, 1, &b_scalar);
-    if (a_scalar && b_scalar) {
-      float* fill = thread_buffer<float>(1);
-      std::fill(fill, fill + n, *y);
-      y = fill;
-      b_scalar = false;
-    }
-    uint8_t* target = s[0] == 1 ? out + offsets[0] : thread_buffer<uint8_t>(2);
-    t.compare_f32(op, mode_of(a_scalar, b_scalar), x, y, target, n);
-    if (s[0] != 1)
-      for (size_t i = 0; i < n; ++i) out[offsets[0] + static_cast<int64_t>(i) * s[0]] = target[i];
-  });
+  binary_runs<uint8_t>(shape, out, out_strides, a, a_strides, b, b_strides,
+                       [&](BinaryMode mode, const float* x, const float* y, uint8_t* target, size_t n) {
+                         t.compare_f32(op, mode, x, y, target, n);
+                       });
 }
 
 void unary(const TensorKernelTable& t, UnaryOp op, const Shape& shape, float* out, const Strides& out_strides,
