@@ -99,7 +99,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     for (let b = 0; b < 256; b++) {
       const id = this.vocab.get(byteToChar[b]);
       if (id < 0) {
-        throw new BitNetError(ErrorCode.FILE_FORMAT, 'tokenizer', `byte-level vocabulary has no token for byte 0x${b.toString(16)} ("${byteToChar[b]}")`);
+        throw new BitNetError(ErrorCode.FILE_FORMAT, 'ByteLevelBpeTokenizer', `byte-level vocabulary has no token for byte 0x${b.toString(16)} ("${byteToChar[b]}")`);
       }
       this.byteIds[b] = id;
     }
@@ -126,7 +126,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     this.idTable[token.id] = token.content;
     if (token.special) this.specialSet.set(token.content, token.id);
     else if (previous?.special) this.specialSet.delete(token.content);
-    (token.normalized && !token.special ? this.normalizedMatcher : this.specialMatcher).add(token);
+    // HF matches tokens that skip normalization first, then the normalized ones in what is left.
+    (token.normalized ? this.normalizedMatcher : this.specialMatcher).add(token);
   }
 
   private rebuildDecodeTables(): void {
