@@ -162,11 +162,13 @@ describe('added tokens with HF flags', () => {
       { id: 128260, content: 'dog', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
     ];
     json.added_tokens.push(...extra);
-    const file = path.join(tempDir(), 'tokenizer.json');
+    const folder = tempDir();
+    const file = path.join(folder, 'tokenizer.json');
     fs.writeFileSync(file, JSON.stringify(json));
     const ours = loadHfTokenizer(file);
     expect(ours.kind).toBe('byte-level-bpe');
     const oracle = native.Tokenizer.fromFile(file);
+    fs.rmSync(folder, { recursive: true, force: true });
     const texts = ['<tool>', 'x<tool>y', 'a   <pad>   b', '<pad>', 'qzxw aqzxw qzxw, qzxws qzxw_ Aqzxw 9qzxw', 'hotdog dog', 'the dog<|eot_id|>ool>'];
     const seen = new Set<number>();
     for (const text of texts) {
