@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BenchSuite } from '@bitnet/bench';
@@ -142,9 +143,14 @@ const mb = (row) => (row.throughput === null ? "-" : `${(row.throughput * 1e3).t
 for (const row of report.rows) {
   if (row.throughput !== null) {
     const tokenCount = row.meta?.tokens ?? tokens;
-    console.log(`${row.group} / ${row.name}: ${mb(row)}, ${((tokenCount / row.medianMs) * 1000 / 1e6).toFixed(2)} M tokens/s`);
+    const tokensPerSecond = (tokenCount / row.medianMs) * 1000;
+    row.meta = { ...row.meta, megabytesPerSecond: row.throughput * 1e3, tokensPerSecond };
+    console.log(`${row.group} / ${row.name}: ${mb(row)}, ${(tokensPerSecond / 1e6).toFixed(2)} M tokens/s`);
   }
 }
+// The runner wrote the JSON already: add MB/s and tokens/s per row to it.
+const jsonFile = path.join(process.cwd(), 'bench-results', 'tokenizer.json');
+if (fs.existsSync(jsonFile)) fs.writeFileSync(jsonFile, JSON.stringify(report, null, 2));
 console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; parallel capacity at end ${(await parallelCapacity()).toFixed(2)} of ${threads}`);
 releaseWorkers(ours);
 process.exit(0);

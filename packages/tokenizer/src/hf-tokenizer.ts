@@ -33,7 +33,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
   private readonly byteLevelDecoder: boolean;
 
   constructor(json: Json, config: Json, roles: Partial<Record<SpecialTokenRole, string>>, fastPathRejection: string, path = '<json>') {
-    this.json = json;
+    this.json = HuggingFaceTokenizer.withModelIds(json);
     // The default decode must reproduce the text: clean-up is only ever an explicit decode option.
     this.config = { ...config, clean_up_tokenization_spaces: false };
     this.roles = roles;
@@ -43,6 +43,31 @@ export class HuggingFaceTokenizer implements Tokenizer {
     const decoderTypes = [json.decoder?.type, ...((json.decoder?.decoders ?? []) as Json[]).map((d) => d.type)];
     this.byteLevelDecoder = decoderTypes.includes('ByteLevel');
     this.refreshTables();
+  }
+
+  /**
+   * HF's Rust AddedVocabulary gives an added token whose text the model already has the model's id
+   * (the id in added_tokens is then unused); @huggingface/tokenizers would keep the listed id.
+   */
+  private static withModelIds(json: Json): Json {
+    const vocab = json.model?.vocab;
+    const added: Json[] | undefined = json.added_tokens;
+    if (!Array.isArray(added) || !vocab || typeof vocab !== 'object') return json;
+    const modelId = (content: string): number | undefined => {
+      if (Array.isArray(vocab)) {
+        const index = vocab.findIndex((entry: unknown) => Array.isArray(entry) && entry[0] === content);
+        return index >= 0 ? index : undefined;
+      }
+      return Object.prototype.hasOwnProperty.call(vocab, content) && Number.isInteger(vocab[content]) ? vocab[content] : undefined;
+    };
+    let changed = false;
+    const remapped = added.map((token) => {
+      const id = typeof token?.content === 'string' ? modelId(token.content) : undefined;
+      if (id === undefined || id === token.id) return token;
+      changed = true;
+      return { ...token, id };
+    });
+    return changed ? { ...json, added_tokens: remapped } : json;
   }
 
   private static build(json: Json, config: Json, path: string): HfTokenizer {

@@ -55,7 +55,8 @@ export function addedTokensFromJson(json: Json, path: string): AddedTokenSpec[] 
       lstrip: entry.lstrip === true,
       rstrip: entry.rstrip === true,
       singleWord: entry.single_word === true,
-      normalized: entry.normalized !== false,
+      // HF's AddedToken default: special tokens skip normalization, others do not.
+      normalized: typeof entry.normalized === 'boolean' ? entry.normalized : entry.special !== true,
     };
   });
 }
@@ -151,7 +152,11 @@ export function byteLevelSpecFromScan(
   for (let b = 0; b < 256; b++) if (vocabTable.get(byteToChar[b]) < 0) fail(`vocab lacks the byte token for 0x${b.toString(16)}`);
   const vocab = Array.from(vocabTable.tokens, (token) => token ?? null);
   const merges = mergesOf(scannedModel, vocabTable, path);
-  const addedTokens = addedTokensFromJson(json, path);
+  // As in HF's AddedVocabulary: an added token whose text the model already has takes the model's id.
+  const addedTokens = addedTokensFromJson(json, path).map((token) => {
+    const modelId = vocabTable.get(token.content);
+    return modelId >= 0 && modelId !== token.id ? { ...token, id: modelId } : token;
+  });
   const lookup = (token: string): number | undefined => {
     const id = addedTokens.find((t) => t.content === token)?.id ?? vocabTable.get(token);
     return id < 0 ? undefined : id;

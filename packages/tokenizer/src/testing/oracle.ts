@@ -29,12 +29,15 @@ export async function gpt2Oracle(): Promise<NativeModule.Tokenizer> {
   tokenizer.setPreTokenizer(native.byteLevelPreTokenizer(false, true));
   tokenizer.addSpecialTokens(['<|endoftext|>']);
   // The Node binding has no ByteLevel decoder constructor: round-trip through JSON to set one.
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bitnet-tokenizer-')), 'gpt2.json');
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'bitnet-tokenizer-'));
+  const file = path.join(folder, 'gpt2.json');
   tokenizer.save(file);
   const json = JSON.parse(fs.readFileSync(file, 'utf8'));
   json.decoder = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   fs.writeFileSync(file, JSON.stringify(json));
-  return native.Tokenizer.fromFile(file);
+  const oracle = native.Tokenizer.fromFile(file);
+  fs.rmSync(folder, { recursive: true, force: true });
+  return oracle;
 }
 
 /** Oracle offsets are in code points; ours are UTF-16 indices. */
