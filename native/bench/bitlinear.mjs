@@ -107,6 +107,7 @@ function mlxQuantFor(set, rows, columns) {
   const w = mx.random.normal([rows, columns]);
   const [wq, s, b] = mx.quantize(w, 64, 2);
   mx.eval(wq, s, b);
+  // 2-bit codes plus a float32 scale and bias per 64 weights: 1.5 × the bare codes.
   const bytes = rows * columns / 4 + 2 * (rows * columns / 64) * 4;
   for (let i = 0; i < copiesFor(bytes); i++) {
     const copy = [mx.add(wq, mx.array(0, wq.dtype)), mx.add(s, 0), mx.add(b, 0)];
@@ -190,12 +191,12 @@ for (const [rows, columns] of shapes) {
             const [wq, s, b] = quant[k++ % quant.length];
             mx.eval(mx.quantizedMatmul(xm, wq, s, b, true, 64, 2));
           },
-          work: batch === 1 ? { amount: weightBytes * 1.25, unit: 'bytes' } : work,
+          work: batch === 1 ? { amount: weightBytes * 1.5, unit: 'bytes' } : work,
           minTimeMs,
-          meta: { ...meta, weightBytes: weightBytes * 1.25 },
+          meta: { ...meta, weightBytes: weightBytes * 1.5 },
         });
         derived.push({ group, name: 'mlx-cpu f32 matmul', flops, weightBytes: rows * columns * 4 });
-        derived.push({ group, name: 'mlx-cpu quantizedMatmul 2-bit g64', flops, weightBytes: weightBytes * 1.25 });
+        derived.push({ group, name: 'mlx-cpu quantizedMatmul 2-bit g64', flops, weightBytes: weightBytes * 1.5 });
       }
     }
   }

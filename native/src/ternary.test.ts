@@ -397,6 +397,14 @@ describe('ternary kernels', () => {
     expect(() => packed.data).toThrow(expect.objectContaining({ code: 'ERR_BITNET_DISPOSED' }));
   });
 
+  it('concurrent async calls (pool busy → inline) all match the sync result', async () => {
+    const packed = packTernary(randomTernary(260, 1024, 81));
+    const inputs = Array.from({ length: 8 }, (_, i) => randomFloats((1 + i) * 1024, 90 + i));
+    const expected = inputs.map((x, i) => ternaryMatmul(packed, x, 1 + i));
+    const results = await Promise.all(inputs.map((x, i) => ternaryMatmulAsync(packed, x, 1 + i, { threads: 2 })));
+    results.forEach((y, i) => expect(y).toEqual(expected[i]));
+  });
+
   it('rejects bad kernel arguments with typed errors', async () => {
     const packed = packTernary(randomTernary(4, 256, 61));
     expect(() => ternaryMatmul(packed, new Float32Array(255), 1)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_SHAPE_MISMATCH' }));

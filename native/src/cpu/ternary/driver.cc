@@ -105,10 +105,10 @@ void check_k(size_t columns, const char* op) {
 }
 
 // Runs the integer kernel over the pool, then `finish(tile_begin, tile_end)` on
-// the same thread. Threads take contiguous chunks of tiles from a shared
-// counter: each chunk is one long sequential weight stream (prefetch-friendly),
-// and a thread that starts late (a busy core) simply takes fewer chunks. Every
-// tile's result is independent of the thread that computed it.
+// the same thread. Threads claim contiguous chunks of tiles from a shared
+// counter: each chunk is one sequential weight stream (prefetch-friendly), and
+// a thread that starts late (a busy core) simply claims fewer. Every tile's
+// result is independent of the thread that computed it.
 template <typename Finish>
 void run_tiles(const Kernels& k, const PackedView& w, const Workspace& ws, size_t batch, size_t threads,
                Finish finish) {
@@ -122,17 +122,26 @@ void run_tiles(const Kernels& k, const PackedView& w, const Workspace& ws, size_
     range(0, tiles);
     return;
   }
-  // About 8 chunks per thread, each at least 16 KiB of weights.
-  size_t tile_bytes = blocks * kTileRows * kBlockBytes;
-  size_t chunk = std::max<size_t>((tiles + used * 8 - 1) / (used * 8), (16384 + tile_bytes - 1) / tile_bytes);
-  size_t chunks = (tiles + chunk - 1) / chunk;
+  const size_t tile_bytes = blocks * kTileRows * kBlockBytes;
+  // Guided chunks: each claim takes half of the remaining tiles' fair share, at
+  // least 64 KiB. Early chunks are long (every chunk restarts the prefetch
+  // stream), late ones short, so neither thread idles long at the end: cold
+  // 6912x2560 GEMV on 2 threads, ~8% faster than fixed chunks of 1/8.
+  const size_t min_tiles = std::max<size_t>(1, (65536 + tile_bytes - 1) / tile_bytes);
   std::atomic<size_t> next{0};
   global_thread_pool().run(
       [&](size_t, size_t) {
-        for (size_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1))
-          range(c * chunk, std::min(tiles, (c + 1) * chunk));
+        size_t begin = next.load(std::memory_order_relaxed), end;
+        for (;;) {
+          do {
+            if (begin >= tiles) return;
+            end = std::min(tiles, begin + std::max(min_tiles, (tiles - begin) / (2 * used)));
+          } while (!next.compare_exchange_weak(begin, end, std::memory_order_relaxed));
+          range(begin, end);
+          begin = next.load(std::memory_order_relaxed);
+        }
       },
-      std::min(used, chunks));
+      used);
 }
 
 }  // namespace
