@@ -7,8 +7,7 @@
 //   pnpm --filter @bitnet/native bench:bitlinear [-- --shapes 6912x2560 --batch 1,8 --threads 2 --no-mlx]
 import fs from 'node:fs';
 import path from 'node:path';
-// Relative import: a package dependency on @bitnet/bench would close a cycle (bench → native) that turbo rejects.
-import { BenchSuite } from '../../tools/bench/src/index.mjs';
+import { BenchSuite } from '@bitnet/bench';
 import { PackedTernary, denseMatmulF32, getNative, packTernary, ternaryKernelTiers, ternaryMatmul } from '../dist/index.js';
 
 const args = process.argv.slice(2);
