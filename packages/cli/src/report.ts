@@ -50,7 +50,7 @@ function groupChart(rows: BenchRow[], bandwidthGBs: number | null): string {
   const limit = unit === 'GB/s' ? bandwidthGBs : null;
   const max = Math.max(...measured.map((row) => row.throughput!), limit ?? 0) * 1.1;
   const barHeight = 22;
-  const labelWidth = 180;
+  const labelWidth = 300;
   const chartWidth = 460;
   const height = measured.length * (barHeight + 8) + 30;
   const bars = measured
@@ -69,7 +69,7 @@ function groupChart(rows: BenchRow[], bandwidthGBs: number | null): string {
       ? `<line x1="${labelWidth + (limit / max) * chartWidth}" x2="${labelWidth + (limit / max) * chartWidth}" y1="4" y2="${height - 20}" class="limit"/>
 <text x="${labelWidth + (limit / max) * chartWidth}" y="${height - 6}" text-anchor="middle" class="limit-label">memory bandwidth ${limit.toFixed(1)} GB/s</text>`
       : '';
-  return `<svg width="${labelWidth + chartWidth + 140}" height="${height}" role="img">${bars}${limitLine}</svg>`;
+  return `<svg width="${labelWidth + chartWidth + 160}" height="${height}" role="img">${bars}${limitLine}</svg>`;
 }
 
 /** A self-contained HTML page (inline CSS and SVG, no scripts, no network) for a set of suites. */
@@ -106,7 +106,7 @@ ${groupHtml}${notes ? `<ul class="notes">${notes}</ul>` : ''}</section>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 980px; color: #1f2933; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1040px; color: #1f2933; }
 h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #d9e2ec; padding-bottom: .3rem; margin-top: 2.5rem; }
 h3 { font-size: 1rem; margin: 1.5rem 0 .4rem; }
 .meta { color: #52606d; } table { border-collapse: collapse; margin-top: .3rem; }

@@ -61,7 +61,8 @@ function readReports(dir: string, since: number): BenchReport[] {
     .readdirSync(resultsDir)
     .filter((file) => file.endsWith('.json') && fs.statSync(path.join(resultsDir, file)).mtimeMs >= since)
     .map((file) => JSON.parse(fs.readFileSync(path.join(resultsDir, file), 'utf8')) as BenchReport)
-    .filter((report) => Array.isArray(report.rows));
+    // Only suite reports: a suite may also write derived tables of its own beside them.
+    .filter((report) => typeof report.suite === 'string' && report.machine !== undefined && Array.isArray(report.rows));
 }
 
 export async function bench(
