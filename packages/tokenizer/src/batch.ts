@@ -12,6 +12,10 @@ import { checkText, checkTexts } from './common.js';
 
 /** Below this many UTF-16 units in the whole batch, threads cost more than they save. */
 const MIN_PARALLEL_CHARS = 64 * 1024;
+/** Chunks per thread: enough that the last ones are small next to a thread's share. */
+const CHUNKS_PER_THREAD = 24;
+/** Smallest chunk worth a claim and a packed reply. */
+const MIN_CHUNK_CHARS = 16 * 1024;
 
 export interface PackedEncodings {
   counts: Int32Array;
@@ -231,37 +235,54 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
     pool = new WorkerPool(script, tokenizer.toSpec(), workerCount, version);
     pools.set(tokenizer, pool);
   }
-  // Chunks of whole texts, several per thread; every thread (this one too) claims the next
-  // chunk from a shared counter, so uneven texts still keep all threads busy to the end.
+  // Chunks of whole texts, many per thread, claimed biggest first from a shared counter by every
+  // thread (this one too): a big document then starts early instead of being the last thing
+  // one thread works on while the other idles, and the small chunks at the end even out the finish.
   const threadsUsed = workerCount + 1;
-  const target = Math.max(32 * 1024, Math.ceil(chars / (threadsUsed * 8)));
+  const target = Math.max(MIN_CHUNK_CHARS, Math.ceil(chars / (threadsUsed * CHUNKS_PER_THREAD)));
   const ranges: number[] = [];
+  const sizes: number[] = [];
   let from = 0;
   let size = 0;
   for (let i = 0; i < texts.length; i++) {
     size += texts[i].length + (pairs ? pairs[i].length : 0);
     if (size >= target) {
       ranges.push(from, i + 1);
+      sizes.push(size);
       from = i + 1;
       size = 0;
     }
   }
-  if (from < texts.length) ranges.push(from, texts.length);
-  const chunks = Int32Array.from(ranges);
+  if (from < texts.length) {
+    ranges.push(from, texts.length);
+    sizes.push(size);
+  }
+  const order = sizes.map((_, chunk) => chunk).sort((a, b) => sizes[b] - sizes[a]);
+  const chunks = new Int32Array(ranges.length);
+  order.forEach((chunk, k) => {
+    chunks[2 * k] = ranges[2 * chunk];
+    chunks[2 * k + 1] = ranges[2 * chunk + 1];
+  });
   const chunkCount = chunks.length / 2;
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const batch = { texts: texts as string[], pairs, addSpecialTokens, chunks, counter };
   const jobs: Array<Promise<WorkerResult>> = [];
   for (let w = 0; w < workerCount; w++) jobs.push(pool.run(w, batch));
-  const byChunk: Encoding[][] = new Array(chunkCount);
+  // Results land by text index, whatever order the chunks were claimed in.
+  const out: Encoding[] = new Array(texts.length);
   for (let chunk = Atomics.add(counter, 0, 1); chunk < chunkCount; chunk = Atomics.add(counter, 0, 1)) {
-    const start = chunks[2 * chunk];
     const end = chunks[2 * chunk + 1];
-    byChunk[chunk] = encodeSequentially(tokenizer, texts.slice(start, end), pairs ? pairs.slice(start, end) : null, addSpecialTokens);
+    for (let i = chunks[2 * chunk]; i < end; i++) {
+      out[i] = tokenizer.encode(texts[i], { addSpecialTokens, ...(pairs ? { pair: pairs[i] } : {}) });
+    }
   }
   const idTable = tokenizer.idTableView();
-  for (const result of await Promise.all(jobs)) {
-    result.chunks.forEach((chunk, k) => (byChunk[chunk] = unpackEncodings(result.packed[k], idTable)));
+  const results = await Promise.all(jobs);
+  for (const result of results) {
+    result.chunks.forEach((chunk, k) => {
+      const start = chunks[2 * chunk];
+      unpackEncodings(result.packed[k], idTable).forEach((encoding, j) => (out[start + j] = encoding));
+    });
   }
-  return byChunk.flat();
+  return out;
 }
