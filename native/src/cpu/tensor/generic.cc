@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/half.h"
 #include "cpu/tensor/matmul_kernel.h"
 #include "cpu/tensor/tensor_kernels.h"
 
@@ -13,64 +14,9 @@ namespace tensor {
 
 // ---- conversions (bit-level, so they do not depend on the FPU's rounding mode) ----
 
-uint16_t f32_to_f16_scalar(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, 4);
-  const uint32_t sign = (bits >> 16) & 0x8000u;
-  const uint32_t exponent = (bits >> 23) & 0xffu;
-  uint32_t mantissa = bits & 0x7fffffu;
-  if (exponent == 0xff) {
-    // Inf stays Inf; NaN keeps its top payload bits and is quieted (as F16C does).
-    if (mantissa == 0) return static_cast<uint16_t>(sign | 0x7c00u);
-    return static_cast<uint16_t>(sign | 0x7e00u | (mantissa >> 13));
-  }
-  const int e = static_cast<int>(exponent) - 127 + 15;
-  if (e >= 31) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow → Inf
-  if (e <= 0) {
-    // Subnormal half (or zero): shift the full significand, rounding to nearest even.
-    if (e < -10) return static_cast<uint16_t>(sign);
-    mantissa |= 0x800000u;
-    const int shift = 14 - e;  // 13 + (1 - e)
-    uint32_t half = mantissa >> shift;
-    const uint32_t rest = mantissa & ((1u << shift) - 1);
-    const uint32_t halfway = 1u << (shift - 1);
-    if (rest > halfway || (rest == halfway && (half & 1u))) ++half;
-    return static_cast<uint16_t>(sign | half);
-  }
-  uint32_t half = (static_cast<uint32_t>(e) << 10) | (mantissa >> 13);
-  const uint32_t rest = mantissa & 0x1fffu;
-  // A carry out of the mantissa correctly bumps the exponent (up to Inf).
-  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;
-  return static_cast<uint16_t>(sign | half);
-}
+uint16_t f32_to_f16_scalar(float value) { return float_to_half(value); }
 
-float f16_to_f32_scalar(uint16_t value) {
-  const uint32_t sign = static_cast<uint32_t>(value & 0x8000u) << 16;
-  const uint32_t exponent = (value >> 10) & 0x1fu;
-  uint32_t mantissa = value & 0x3ffu;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    // Inf, or NaN quieted with its payload kept (as F16C does).
-    bits = sign | 0x7f800000u | (mantissa << 13) | (mantissa ? 0x400000u : 0u);
-  } else if (exponent == 0) {
-    if (mantissa == 0) {
-      bits = sign;
-    } else {
-      // Subnormal half: normalise into a float.
-      int e = -1;
-      do {
-        ++e;
-        mantissa <<= 1;
-      } while ((mantissa & 0x400u) == 0);
-      bits = sign | (static_cast<uint32_t>(127 - 15 - e) << 23) | ((mantissa & 0x3ffu) << 13);
-    }
-  } else {
-    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-  }
-  float out;
-  std::memcpy(&out, &bits, 4);
-  return out;
-}
+float f16_to_f32_scalar(uint16_t value) { return half_to_float(value); }
 
 uint16_t f32_to_bf16_scalar(float value) {
   uint32_t bits;
