@@ -1,7 +1,7 @@
 // The fast path: byte-level BPE tokenizers (GPT-2, LLaMA-3, Qwen, … — every
 // tokenizer.json whose model is BPE over GPT-2's byte alphabet, with no
 // normalizer) encoded and decoded entirely here, exactly as HF's Rust crate does.
-import { ErrorCode, BitNetError, invalidArgument } from '@bitnet/errors';
+import { ErrorCode, BitNetError } from '@bitnet/errors';
 import { AddedTokenMatcher, type AddedTokenSpec } from './added-tokens.js';
 import { BpeMerger, buildMergeTables, type BpeTables } from './bpe.js';
 import { byteToChar, charCodeToByte } from './byte-level.js';
@@ -23,7 +23,7 @@ import type {
   SpecialTokenRole,
   Tokenizer,
 } from './types.js';
-import { checkDecodeIds, checkText, registerSpecialTokens, resolveRoles } from './common.js';
+import { checkDecodeIds, checkText, decodeEach, registerSpecialTokens, resolveRoles } from './common.js';
 import { clearWorkerCaches, encodeBatchWithWorkers, invalidateWorkers } from './batch.js';
 
 /** Everything needed to rebuild the tokenizer (in a worker thread, say): plain data only. */
@@ -467,8 +467,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   decodeBatch(batch: ReadonlyArray<ArrayLike<number>>, options: DecodeOptions = {}): string[] {
-    if (!Array.isArray(batch)) throw invalidArgument('decodeBatch', `batch must be an array of id arrays, got ${typeof batch}`);
-    return batch.map((ids) => this.decode(ids, options));
+    return decodeEach((ids, o) => this.decode(ids, o), batch, options);
   }
 
   createDecodeStream(options: DecodeOptions = {}): DecodeStream {

@@ -1,6 +1,7 @@
 // Argument checks and special-token bookkeeping shared by every tokenizer kind.
 import { BitNetError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
-import { SPECIAL_TOKEN_ROLES, type SpecialToken, type SpecialTokenRole } from './types.js';
+import { PrefixDecodeStream } from './decode-stream.js';
+import { type DecodeOptions, type DecodeStream, SPECIAL_TOKEN_ROLES, type SpecialToken, type SpecialTokenRole } from './types.js';
 
 export function checkText(op: string, value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string') {
@@ -95,4 +96,26 @@ export function resolveRoles(
     if (id !== undefined) out[role] = { token, id };
   }
   return out;
+}
+
+/** `decodeBatch` of every tokenizer kind: each id array decoded with the same options. */
+export function decodeEach(
+  decode: (ids: ArrayLike<number>, options: DecodeOptions) => string,
+  batch: ReadonlyArray<ArrayLike<number>>,
+  options: DecodeOptions,
+): string[] {
+  if (!Array.isArray(batch)) throw invalidArgument('decodeBatch', `batch must be an array of id arrays, got ${typeof batch}`);
+  return batch.map((ids) => decode(ids, options));
+}
+
+/** A streaming decoder over a tokenizer's own `decode` (for kinds without byte-level tokens). */
+export function prefixDecodeStream(
+  decode: (ids: ArrayLike<number>, options: DecodeOptions) => string,
+  vocabularySize: () => number,
+  options: DecodeOptions,
+): DecodeStream {
+  return new PrefixDecodeStream(
+    (ids) => decode(ids, options),
+    (id) => checkDecodeIds('decodeStream.push', [id], vocabularySize()),
+  );
 }

@@ -4,12 +4,11 @@
 // the input (that library does not report offsets); a token that cannot be
 // aligned gets an empty span at the current position.
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
-import { BitNetError, ErrorCode, invalidArgument } from '@bitnet/errors';
+import { BitNetError, ErrorCode } from '@bitnet/errors';
 import { TokenEncoding } from './encoding.js';
 import { cleanUpTokenizationSpaces } from './cleanup.js';
-import { PrefixDecodeStream } from './decode-stream.js';
 import { checkBatchArguments, encodeSequentially } from './batch.js';
-import { checkDecodeIds, checkText, registerSpecialTokens, resolveRoles } from './common.js';
+import { checkDecodeIds, checkText, decodeEach, prefixDecodeStream, registerSpecialTokens, resolveRoles } from './common.js';
 import { byteLevelTokenToBytes } from './byte-level.js';
 import type { DecodeOptions, DecodeStream, EncodeBatchOptions, EncodeOptions, Encoding, SpecialToken, SpecialTokenRole, Tokenizer } from './types.js';
 
@@ -240,15 +239,11 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   decodeBatch(batch: ReadonlyArray<ArrayLike<number>>, options: DecodeOptions = {}): string[] {
-    if (!Array.isArray(batch)) throw invalidArgument('decodeBatch', `batch must be an array of id arrays, got ${typeof batch}`);
-    return batch.map((ids) => this.decode(ids, options));
+    return decodeEach((ids, o) => this.decode(ids, o), batch, options);
   }
 
   createDecodeStream(options: DecodeOptions = {}): DecodeStream {
-    return new PrefixDecodeStream(
-      (ids) => this.decode(ids, options),
-      (id) => checkDecodeIds('decodeStream.push', [id], this.idTable.length),
-    );
+    return prefixDecodeStream((ids, o) => this.decode(ids, o), () => this.idTable.length, options);
   }
 
   addSpecialTokens(tokens: ReadonlyArray<readonly [string, number]>, roles: Partial<Record<SpecialTokenRole, string>> = {}): void {

@@ -6,9 +6,8 @@ import { BitNetError, ErrorCode, formatValue, invalidArgument } from '@bitnet/er
 import { AddedTokenMatcher } from './added-tokens.js';
 import { EncodingBuilder } from './encoding.js';
 import { NO_POST_PROCESSOR, postProcess } from './post-processor.js';
-import { PrefixDecodeStream } from './decode-stream.js';
 import { checkBatchArguments, encodeSequentially } from './batch.js';
-import { checkDecodeIds, checkText, registerSpecialTokens, resolveRoles } from './common.js';
+import { checkDecodeIds, checkText, decodeEach, prefixDecodeStream, registerSpecialTokens, resolveRoles } from './common.js';
 import { cleanUpTokenizationSpaces } from './cleanup.js';
 import type { DecodeOptions, DecodeStream, EncodeBatchOptions, EncodeOptions, Encoding, SpecialToken, SpecialTokenRole, Tokenizer } from './types.js';
 
@@ -140,15 +139,11 @@ export class SimpleTokenizer implements Tokenizer {
   }
 
   decodeBatch(batch: ReadonlyArray<ArrayLike<number>>, options: DecodeOptions = {}): string[] {
-    if (!Array.isArray(batch)) throw invalidArgument('decodeBatch', `batch must be an array of id arrays, got ${typeof batch}`);
-    return batch.map((ids) => this.decode(ids, options));
+    return decodeEach((ids, o) => this.decode(ids, o), batch, options);
   }
 
   createDecodeStream(options: DecodeOptions = {}): DecodeStream {
-    return new PrefixDecodeStream(
-      (ids) => this.decode(ids, options),
-      (id) => checkDecodeIds('decodeStream.push', [id], this.idTable.length),
-    );
+    return prefixDecodeStream((ids, o) => this.decode(ids, o), () => this.idTable.length, options);
   }
 
   addSpecialTokens(tokens: ReadonlyArray<readonly [string, number]>, roles: Partial<Record<SpecialTokenRole, string>> = {}): void {
