@@ -72,6 +72,7 @@ function weightsFor(rows, columns) {
     mlxQuant: null,
     release() {
       for (const p of ternary) p.dispose();
+      if (current === set) current = null;
       set.f32 = set.mlxDense = set.mlxQuant = null;
     },
   };
@@ -233,6 +234,49 @@ for (const e of lines)
   console.log(
     `${e.group.padEnd(20)} ${e.name.padEnd(36)} ${e.medianUs.toFixed(1).padStart(10)} µs ${e.gflops.toFixed(1).padStart(8)} GFLOPS ${e.weightGBps.toFixed(2).padStart(7)} GB/s ${e.fractionOfSameThreadBandwidth === null ? '' : `${(e.fractionOfSameThreadBandwidth * 100).toFixed(0)}% of BW`}`,
   );
+
+// Paired GEMV vs plain read: bandwidth on this host drifts with neighbours from
+// one second to the next, so a best-of-5 probe at the start is a moving target.
+// Here each kernel call on one cold copy alternates with the probe's read
+// kernel over the next cold copy (same bytes, same pool, same moment); the
+// ratio of the two medians is the kernel's share of the bandwidth it could get.
+const paired = [];
+if (batches.includes(1)) {
+  console.log('\n== batch 1 paired with a plain read of the same bytes (alternating calls, cold copies) ==');
+  for (const [rows, columns] of shapes) {
+    const set = weightsFor(rows, columns);
+    const x = new Float32Array(columns).map((_, i) => Math.sin(i * 0.37));
+    const y = new Float32Array(rows);
+    const n = set.ternary.length;
+    for (const threads of threadCounts) {
+      const kernel = [];
+      const read = [];
+      let sink = 0;
+      const deadline = performance.now() + Math.max(400, 2 * minTimeMs);
+      for (let i = 0; i < 50 || performance.now() < deadline; i++) {
+        let t0 = performance.now();
+        ternaryMatmul(set.ternary[(2 * i) % n], x, 1, { out: y, threads });
+        kernel.push(performance.now() - t0);
+        t0 = performance.now();
+        sink += native.probeRead(set.ternary[(2 * i + 1) % n].data, threads);
+        read.push(performance.now() - t0);
+      }
+      if (!Number.isFinite(sink)) throw new Error('probeRead returned a non-finite sum');
+      const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
+      const bytes = (rows * columns) / 4;
+      const entry = { rows, columns, threads, iterations: kernel.length, kernelUs: median(kernel) * 1000, readUs: median(read) * 1000 };
+      entry.kernelGBps = bytes / entry.kernelUs / 1e3;
+      entry.readGBps = bytes / entry.readUs / 1e3;
+      entry.fractionOfRead = entry.readUs / entry.kernelUs;
+      paired.push(entry);
+      console.log(
+        `${`${rows}x${columns} b1 t${threads}`.padEnd(20)} kernel ${entry.kernelUs.toFixed(1).padStart(7)} µs ${entry.kernelGBps.toFixed(2).padStart(6)} GB/s   read ${entry.readUs.toFixed(1).padStart(7)} µs ${entry.readGBps.toFixed(2).padStart(6)} GB/s   kernel = ${(entry.fractionOfRead * 100).toFixed(0)}% of the read (${entry.iterations} pairs)`,
+      );
+    }
+  }
+  current?.release();
+}
+
 const out = path.join(process.cwd(), 'bench-results', 'bitlinear-derived.json');
-fs.writeFileSync(out, `${JSON.stringify({ loadAverage: report.machine.loadAverage, bandwidth: report.bandwidth, rows: lines }, null, 2)}\n`);
+fs.writeFileSync(out, `${JSON.stringify({ loadAverage: report.machine.loadAverage, bandwidth: report.bandwidth, rows: lines, paired }, null, 2)}\n`);
 console.log(`JSON: ${path.relative(process.cwd(), out)}`);

@@ -103,6 +103,8 @@ export interface NativeBinding extends NativeTensorBinding {
   measureCompute(options?: { threads?: number; seconds?: number }): ComputeResult;
   threadPoolSum(values: Float64Array, threads?: number): { sum: number; threadsRan: number };
   streamSum(values: Float32Array, tier: IsaTierName): number;
+  /** The bandwidth probe's read kernel over caller memory on `threads` pool threads (0 = all): lets a benchmark time a plain read of the bytes a kernel streams, at the same moments. Returns the sum of the whole 64-byte lines read as float32. */
+  probeRead(data: ArrayBuffer | ArrayBufferView, threads?: number): number;
   streamTriad(a: Float32Array, b: Float32Array, c: Float32Array, scalar: number, tier: IsaTierName): void;
   metalStatus(): { available: boolean; reason?: string };
 

@@ -176,6 +176,41 @@ describe('aligned native memory', () => {
     expect(() => native.allocateAligned(2 ** 50)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_MEMORY' }));
   });
 
+  const thpMode = (() => {
+    try {
+      return /\[(\w+)\]/.exec(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? 'never';
+    } catch {
+      return 'never';
+    }
+  })();
+  // Child processes: the opt-out is read once per process. smaps says which pages back the buffer.
+  const hugePagesOf = (env: Record<string, string>) => {
+    const code = `
+      const fs = require('node:fs');
+      const n = require(${JSON.stringify(distEntry)}).getNative();
+      const buffer = n.allocateAligned(8 << 20, 64, true); new Uint8Array(buffer).fill(1);
+      const address = n.addressOf(buffer);
+      let kb = null, inside = false;
+      for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\\n')) {
+        const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+        if (range) inside = BigInt('0x' + range[1]) <= address && address < BigInt('0x' + range[2]);
+        else if (inside && line.startsWith('AnonHugePages:')) kb = Number(line.split(/\\s+/)[1]);
+      }
+      console.log(JSON.stringify({ kb, aligned: address % BigInt(2 << 20) === 0n }));
+    `;
+    return JSON.parse(runNode(code, env)) as { kb: number; aligned: boolean };
+  };
+
+  it.skipIf(process.platform !== 'linux' || thpMode === 'never')('backs large buffers with transparent huge pages', () => {
+    const result = hugePagesOf({});
+    expect(result.aligned).toBe(true);
+    expect(result.kb).toBeGreaterThanOrEqual(2048);
+  });
+
+  it.skipIf(process.platform !== 'linux' || thpMode !== 'madvise')('BITNET_HUGE_PAGES=0 keeps 4 KiB pages', () => {
+    expect(hugePagesOf({ BITNET_HUGE_PAGES: '0' }).kb).toBe(0);
+  });
+
   it('returns memory to the system when the GC collects a forgotten buffer', () => {
     const code = `
       const n = require(${JSON.stringify(distEntry)}).getNative();
@@ -222,5 +257,18 @@ describe('kernel tiers', () => {
     expect(() => native.measureBandwidth({ repetitions: 0 })).toThrow(/repetitions must be an integer from 1 to 1000/);
     expect(() => native.measureBandwidth({ bytes: -5 })).toThrow(/bytes must be a non-negative integer/);
     await expect(native.measureBandwidthAsync({ threads: 1.5 })).rejects.toThrow(/threads must be a non-negative integer/);
+  });
+
+  it('probeRead sums the whole 64-byte lines of caller memory on any thread count', () => {
+    // 1000 floats = 62 whole lines (992 floats) and a partial one that is not read.
+    const values = new Float32Array(1000).map((_, i) => ((i * 37) % 101) - 50);
+    let reference = 0;
+    for (let i = 0; i < 992; i++) reference += values[i]!;
+    for (const threads of [undefined, 1, 2, 64]) expect(native.probeRead(values, threads)).toBeCloseTo(reference, 3);
+    expect(native.probeRead(values.buffer)).toBeCloseTo(reference, 3);
+    expect(native.probeRead(new Uint8Array(values.buffer, 0, 63))).toBe(0);
+    expect(() => native.probeRead(new Uint8Array(values.buffer, 2, 64))).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringMatching(/\[probeRead\] data must start on a 4-byte boundary/) }));
+    expect(() => native.probeRead(values, -1)).toThrow(/\[probeRead\] threads/);
+    expect(() => (native.probeRead as (v: unknown) => number)(42)).toThrow(/\[probeRead\]/);
   });
 });

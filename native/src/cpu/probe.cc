@@ -98,6 +98,25 @@ BandwidthResult measure_bandwidth(const BandwidthOptions& options) {
   return result;
 }
 
+double probe_read(const void* data, size_t bytes, size_t threads) {
+  ThreadPool& pool = global_thread_pool();
+  const KernelTable& k = kernels();
+  threads = threads == 0 ? pool.size() : std::min(threads, pool.size());
+  // Whole 64-byte lines only; the caller's buffer need not be float-aligned beyond 4 bytes.
+  const float* floats = static_cast<const float*>(data);
+  size_t count = bytes / 64 * 16;
+  std::vector<double> partial(threads);
+  pool.run(
+      [&](size_t t, size_t n) {
+        size_t begin = count * t / n / 16 * 16, end = t + 1 == n ? count : count * (t + 1) / n / 16 * 16;
+        partial[t] = k.stream_sum_f32(floats + begin, end - begin);
+      },
+      threads);
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
 ComputeResult measure_compute(size_t threads, double seconds) {
   ThreadPool& pool = global_thread_pool();
   const KernelTable& k = kernels();

@@ -25,6 +25,12 @@ struct BandwidthResult {
 // that memory-bound kernels are compared against.
 BandwidthResult measure_bandwidth(const BandwidthOptions& options);
 
+// The read probe's kernel over caller memory, split evenly over `threads` pool
+// threads (0 = all): a benchmark can time a plain read of the very bytes a
+// kernel streams, interleaved with it, so both see the same neighbours.
+// Returns the float sum of the bytes read as floats (keeps the reads alive).
+double probe_read(const void* data, size_t bytes, size_t threads);
+
 struct ComputeResult {
   double flops_per_second = 0;
   size_t threads = 0;

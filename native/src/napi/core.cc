@@ -331,6 +331,19 @@ Napi::Value stream_sum_with_tier(const Napi::CallbackInfo& info) {
   });
 }
 
+// probeRead(data, threads?) → float sum of data's whole 64-byte lines, read by the probe kernel on the pool.
+Napi::Value probe_read_sync(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1) throw invalid_argument("[probeRead] expected an ArrayBuffer or view");
+    ByteSpan span = bytes_of(info[0], "probeRead", "data");
+    if (reinterpret_cast<uintptr_t>(span.data) % 4 != 0)
+      throw invalid_argument("[probeRead] data must start on a 4-byte boundary");
+    size_t threads = 0;
+    if (info.Length() > 1 && !info[1].IsUndefined()) threads = size_arg(info[1], "probeRead", "threads");
+    return Napi::Number::New(info.Env(), probe_read(span.data, span.length, threads));
+  });
+}
+
 Napi::Value triad_with_tier(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     size_t na = 0, nb = 0, nc = 0;
@@ -380,6 +393,7 @@ void init_core(Napi::Env env, Napi::Object exports) {
   exports.Set("measureCompute", Napi::Function::New(env, measure_compute_sync, "measureCompute"));
   exports.Set("threadPoolSum", Napi::Function::New(env, thread_pool_sum, "threadPoolSum"));
   exports.Set("streamSum", Napi::Function::New(env, stream_sum_with_tier, "streamSum"));
+  exports.Set("probeRead", Napi::Function::New(env, probe_read_sync, "probeRead"));
   exports.Set("streamTriad", Napi::Function::New(env, triad_with_tier, "streamTriad"));
 }
 
