@@ -1,9 +1,10 @@
 // Worker entry for encodeBatch: rebuilds the tokenizer from the spec it is
 // given once, then claims chunks of each batch it is sent from the shared
-// counter until none are left.
+// counter until none are left, reading each chunk's texts from shared memory
+// once the calling thread has copied them there.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteLevelBpeTokenizer, type ByteLevelBpeSpec } from './byte-level-bpe.js';
-import { packEncodings, type BatchJob, type WorkerResult } from './batch.js';
+import { awaitChunk, batchText, packEncodings, type BatchJob, type WorkerResult } from './batch.js';
 
 const tokenizer = new ByteLevelBpeTokenizer((workerData as { spec: ByteLevelBpeSpec }).spec);
 
@@ -13,19 +14,21 @@ parentPort?.on('message', (message: BatchJob | { clearCache: true }) => {
     return;
   }
   try {
-    const { chunks, counter, texts, pairs, addSpecialTokens } = message;
-    const result: WorkerResult = { chunks: [], packed: [] };
-    const transfer: ArrayBuffer[] = [];
-    for (let chunk = Atomics.add(counter, 0, 1); 2 * chunk < chunks.length; chunk = Atomics.add(counter, 0, 1)) {
-      const encodings = [];
+    const { chunks, control, units, layout, addSpecialTokens } = message;
+    const unitBuffer = Buffer.from(units);
+    const claimed: number[] = [];
+    const encodings = [];
+    for (let chunk = Atomics.add(control, 0, 1); 2 * chunk < chunks.length; chunk = Atomics.add(control, 0, 1)) {
+      awaitChunk(control, chunk);
       for (let i = chunks[2 * chunk]; i < chunks[2 * chunk + 1]; i++) {
-        encodings.push(tokenizer.encode(texts[i], { addSpecialTokens, ...(pairs ? { pair: pairs[i] } : {}) }));
+        const { text, pair } = batchText(unitBuffer, layout, i);
+        encodings.push(tokenizer.encode(text, { addSpecialTokens, ...(pair !== undefined ? { pair } : {}) }));
       }
-      const packed = packEncodings(encodings);
-      result.chunks.push(chunk);
-      result.packed.push(packed);
-      for (const array of [packed.counts, packed.ids, packed.offsets, packed.typeIds, packed.special, packed.sequenceIds]) transfer.push(array.buffer as ArrayBuffer);
+      claimed.push(chunk);
     }
+    const packed = packEncodings(encodings);
+    const result: WorkerResult = { chunks: claimed, packed };
+    const transfer = [packed.counts, packed.ids, packed.offsets, packed.typeIds, packed.special, packed.sequenceIds].map((array) => array.buffer as ArrayBuffer);
     parentPort?.postMessage({ job: message.job, result }, transfer);
   } catch (error) {
     parentPort?.postMessage({ job: message.job, error: error instanceof Error ? error.message : String(error) });

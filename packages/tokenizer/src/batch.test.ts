@@ -62,4 +62,20 @@ describe('encodeBatch', () => {
     expectSame(await llama.encodeBatch(small), small.map((t) => llama.encode(t)));
     expect(await llama.encodeBatch([])).toEqual([]);
   });
+
+  it('carries every UTF-16 code unit to the workers: astral, CJK, lone surrogates, NUL', async () => {
+    // Texts travel as raw UTF-16 in shared memory: nothing may be normalised or replaced on the way.
+    const odd = ['emoji 😀🚀 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢', '中文文本，日本語のテキスト', 'lone \uD800 high and \uDC00 low, then \uDBFF', 'nul \u0000 inside', 'ñandú café'];
+    const mixed = texts.map((t, i) => (i % 4 === 0 ? `${odd[i % odd.length]} ${t}` : t));
+    const pairs = mixed.map((_, i) => odd[(i + 2) % odd.length]);
+    expectSame(await llama.encodeBatch(mixed, { threads: 2 }), mixed.map((t) => llama.encode(t)));
+    expectSame(await llama.encodeBatch(mixed, { pairs, threads: 2 }), mixed.map((t, i) => llama.encode(t, { pair: pairs[i] })));
+  });
+
+  it('runs overlapping batches on one tokenizer without mixing their texts', async () => {
+    const reversed = [...texts].reverse();
+    const [a, b] = await Promise.all([llama.encodeBatch(texts, { threads: 2 }), llama.encodeBatch(reversed, { threads: 2 })]);
+    expectSame(a, texts.map((t) => llama.encode(t)));
+    expectSame(b, reversed.map((t) => llama.encode(t)));
+  });
 });
