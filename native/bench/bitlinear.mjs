@@ -4,7 +4,8 @@
 // bandwidth probe of the same run. Weights are cold: every iteration reads the
 // next of enough copies to exceed twice the last-level cache.
 //
-//   pnpm --filter @bitnet/native bench:bitlinear [-- --shapes 6912x2560 --batch 1,8 --threads 2 --no-mlx]
+//   pnpm --filter @bitnet/tensor bench:bitlinear runs this file first (same arguments);
+//   alone: node native/bench/bitlinear.mjs [--shapes 6912x2560 --batch 1,8 --threads 2 --no-mlx --no-f32]
 import fs from 'node:fs';
 import path from 'node:path';
 import { BenchSuite } from '@bitnet/bench';

@@ -11,7 +11,7 @@ then writes their JSON and one self-contained HTML report with charts: throughpu
 against the memory bandwidth measured in the same run, and speedups against each
 peer library measured in the same run. Run it inside the bitnet repository.
 
-Suites are named <package> or <package>:<name> (e.g. tensor, native:bitlinear).
+Suites are named <package> or <package>:<name> (e.g. tensor, tensor:bitlinear).
 Options:
   --out <dir>   where bench.json and bench.html go (default: bench-results/ at the root)
   --list        list the suites and exit
