@@ -18,7 +18,7 @@ if (process.arch !== 'x64' || !/\bavx512_vnni\b/.test(cpuinfo)) {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitnet-gemv-overlap-'));
 const binary = path.join(dir, 'gemv_overlap');
 try {
-  execFileSync('g++', ['-O3', '-std=c++17', '-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni', '-o', binary, source], { stdio: 'inherit' });
+  execFileSync('g++', ['-O3', '-std=c++17', '-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512vnni', '-I', fileURLToPath(new URL('../src', import.meta.url)), '-o', binary, source], { stdio: 'inherit' });
   execFileSync(binary, [process.argv[2] ?? '300'], { stdio: 'inherit' });
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

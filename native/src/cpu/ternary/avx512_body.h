@@ -159,6 +159,15 @@ constexpr size_t kGemvFarPrefetch = 16384;
 #else
 #define BITNET_DP(acc, u8, s8) ((acc) = _mm512_dpbusd_epi32((acc), (u8), (s8)))
 #endif
+// One row's 64 code bytes of block `wb` (masks m0-m3) against the 4 activation vectors.
+#define BITNET_ROW(r0, r1, r2, r3, offset)               \
+  {                                                      \
+    const __m512i w = _mm512_loadu_si512(wb + (offset)); \
+    BITNET_DP(r0, _mm512_and_si512(w, m0), x0);          \
+    BITNET_DP(r1, _mm512_and_si512(w, m1), x1);          \
+    BITNET_DP(r2, _mm512_and_si512(w, m2), x2);          \
+    BITNET_DP(r3, _mm512_and_si512(w, m3), x3);          \
+  }
 inline void tile_gemv_vnni(const uint8_t* tile, size_t blocks, const int8_t* x, int32_t xsum, int32_t* out) {
   __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
   __m512i a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
@@ -173,26 +182,10 @@ inline void tile_gemv_vnni(const uint8_t* tile, size_t blocks, const int8_t* x, 
     const int8_t* xb = x + b * 256;
     const __m512i x0 = _mm512_loadu_si512(xb), x1 = _mm512_loadu_si512(xb + 64), x2 = _mm512_loadu_si512(xb + 128),
                   x3 = _mm512_loadu_si512(xb + 192);
-    __m512i w = _mm512_loadu_si512(wb);
-    BITNET_DP(a00, _mm512_and_si512(w, m0), x0);
-    BITNET_DP(a01, _mm512_and_si512(w, m1), x1);
-    BITNET_DP(a02, _mm512_and_si512(w, m2), x2);
-    BITNET_DP(a03, _mm512_and_si512(w, m3), x3);
-    w = _mm512_loadu_si512(wb + 64);
-    BITNET_DP(a10, _mm512_and_si512(w, m0), x0);
-    BITNET_DP(a11, _mm512_and_si512(w, m1), x1);
-    BITNET_DP(a12, _mm512_and_si512(w, m2), x2);
-    BITNET_DP(a13, _mm512_and_si512(w, m3), x3);
-    w = _mm512_loadu_si512(wb + 128);
-    BITNET_DP(a20, _mm512_and_si512(w, m0), x0);
-    BITNET_DP(a21, _mm512_and_si512(w, m1), x1);
-    BITNET_DP(a22, _mm512_and_si512(w, m2), x2);
-    BITNET_DP(a23, _mm512_and_si512(w, m3), x3);
-    w = _mm512_loadu_si512(wb + 192);
-    BITNET_DP(a30, _mm512_and_si512(w, m0), x0);
-    BITNET_DP(a31, _mm512_and_si512(w, m1), x1);
-    BITNET_DP(a32, _mm512_and_si512(w, m2), x2);
-    BITNET_DP(a33, _mm512_and_si512(w, m3), x3);
+    BITNET_ROW(a00, a01, a02, a03, 0)
+    BITNET_ROW(a10, a11, a12, a13, 64)
+    BITNET_ROW(a20, a21, a22, a23, 128)
+    BITNET_ROW(a30, a31, a32, a33, 192)
   }
   auto combine = [](__m512i f0, __m512i f1, __m512i f2, __m512i f3) {
     return _mm512_add_epi32(_mm512_add_epi32(f0, _mm512_srai_epi32(f1, 2)),
@@ -202,6 +195,7 @@ inline void tile_gemv_vnni(const uint8_t* tile, size_t blocks, const int8_t* x, 
                                combine(a30, a31, a32, a33));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_sub_epi32(sums, _mm_set1_epi32(xsum)));
 }
+#undef BITNET_ROW
 #undef BITNET_DP
 #endif
 
