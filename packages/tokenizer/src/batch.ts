@@ -342,12 +342,14 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
     }
   }
   const idTable = tokenizer.idTableView();
-  let results: WorkerResult[];
-  try {
-    results = await Promise.all(jobs);
-  } finally {
-    // Every worker has replied (or failed): no thread reads this memory any more.
-    pool.spareUnits = units;
+  // Wait for every worker, failed or not, before the shared texts can serve the next batch:
+  // Promise.all would settle on the first failure while another worker still reads them.
+  const settled = await Promise.allSettled(jobs);
+  pool.spareUnits = units;
+  const results: WorkerResult[] = [];
+  for (const outcome of settled) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    results.push(outcome.value);
   }
   for (const result of results) {
     const encodings = unpackEncodings(result.packed, idTable);
