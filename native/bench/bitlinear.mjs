@@ -5,11 +5,11 @@
 // next of enough copies to exceed twice the last-level cache.
 //
 //   pnpm --filter @bitnet/tensor bench:bitlinear runs this file first (same arguments);
-//   alone: node native/bench/bitlinear.mjs [--shapes 6912x2560 --batch 1,8 --threads 2 --no-mlx --no-f32]
+//   alone: node native/bench/bitlinear.mjs [--shapes 6912x2560 --batch 1,8 --threads 2 --no-mlx --no-f32 --no-grouped]
 import fs from 'node:fs';
 import path from 'node:path';
 import { BenchSuite } from '@bitnet/bench';
-import { PackedTernary, denseMatmulF32, getNative, packTernary, ternaryKernelTiers, ternaryMatmul } from '../dist/index.js';
+import { PackedTernary, denseMatmulF32, getNative, packTernary, ternaryKernelTiers, ternaryMatmul, unpackTernary } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -23,6 +23,7 @@ const batches = option('batch', '1,8,32,128').split(',').map(Number);
 const threadCounts = option('threads', '1,2').split(',').map(Number);
 const withMlx = !args.includes('--no-mlx');
 const withF32 = !args.includes('--no-f32');
+const withGrouped = !args.includes('--no-grouped');
 const minTimeMs = Number(option('min-time', '300'));
 
 const native = getNative();
@@ -278,6 +279,51 @@ if (batches.includes(1)) {
   current?.release();
 }
 
+// Group-scaled weights (one scale per row and 256 columns, as ggml TQ2_0 blocks
+// with differing scales load): one kernel call per group, so each tile's
+// reduction is paid per block. Alternating with the per-row layout, cold copies.
+const grouped = [];
+if (withGrouped) {
+  console.log('\n== group-scaled i2_r4 (groups of 256) against per-row scales, alternating calls, cold copies ==');
+  const [rows, columns] = shapes[0];
+  const set = weightsFor(rows, columns);
+  const r = random(7);
+  const scales = Float32Array.from({ length: rows * Math.ceil(columns / 256) }, () => 0.01 + r() * 0.02);
+  const values = unpackTernary(set.ternary[0]).values;
+  const first = packTernary({ rows, columns, values, scales, granularity: 'group', groupSize: 256 });
+  const groupedCopies = [first];
+  for (let i = 1; i < set.ternary.length; i++) {
+    const buffer = native.allocateAligned(first.byteLength, 64, true);
+    new Uint8Array(buffer).set(first.data);
+    groupedCopies.push(new PackedTernary('i2_r4', rows, columns, buffer, scales, 256));
+  }
+  const threads = Math.max(...threadCounts);
+  for (const batch of batches.filter((b) => b === 1 || b === 32)) {
+    const x = new Float32Array(batch * columns).map((_, i) => Math.sin(i * 0.37));
+    const y = new Float32Array(batch * rows);
+    const times = { row: [], group: [] };
+    const deadline = performance.now() + Math.max(400, 2 * minTimeMs);
+    for (let i = 0; i < 30 || performance.now() < deadline; i++) {
+      const c = i % set.ternary.length;
+      let t0 = performance.now();
+      ternaryMatmul(set.ternary[c], x, batch, { out: y, threads });
+      times.row.push(performance.now() - t0);
+      t0 = performance.now();
+      ternaryMatmul(groupedCopies[(c + 1) % groupedCopies.length], x, batch, { out: y, threads });
+      times.group.push(performance.now() - t0);
+    }
+    const median = (v) => v.sort((a, b) => a - b)[v.length >> 1];
+    const entry = { rows, columns, batch, threads, groupSize: 256, rowScalesUs: median(times.row) * 1000, groupScalesUs: median(times.group) * 1000 };
+    entry.slowdown = entry.groupScalesUs / entry.rowScalesUs;
+    grouped.push(entry);
+    console.log(
+      `${`${rows}x${columns} b${batch} t${threads}`.padEnd(20)} per-row ${entry.rowScalesUs.toFixed(1).padStart(8)} µs   groups of 256 ${entry.groupScalesUs.toFixed(1).padStart(8)} µs   ${entry.slowdown.toFixed(2)}× (${times.row.length} pairs)`,
+    );
+  }
+  for (const p of groupedCopies) p.dispose();
+  current?.release();
+}
+
 const out = path.join(process.cwd(), 'bench-results', 'bitlinear-derived.json');
-fs.writeFileSync(out, `${JSON.stringify({ loadAverage: report.machine.loadAverage, bandwidth: report.bandwidth, rows: lines, paired }, null, 2)}\n`);
+fs.writeFileSync(out, `${JSON.stringify({ loadAverage: report.machine.loadAverage, bandwidth: report.bandwidth, rows: lines, paired, grouped }, null, 2)}\n`);
 console.log(`JSON: ${path.relative(process.cwd(), out)}`);

@@ -276,9 +276,13 @@ describe('packed layouts', () => {
     expect(() => PackedTernary.fromBytes('tq2_0', 1, 256, corrupt)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_FILE_FORMAT' }));
     expect(() => PackedTernary.fromBytes('tq2_0', 1, 256, corrupt.subarray(1))).toThrow(expect.objectContaining({ code: 'ERR_BITNET_SHAPE_MISMATCH' }));
     const grouped: TernaryWeights = { ...randomTernary(1, 512, 3), granularity: 'group', groupSize: 256, scales: Float32Array.of(1, 2) };
-    expect(() => packTernary(grouped)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED' }));
+    expect(packTernary(grouped).groupSize).toBe(256);
     expect(() => packTernary(grouped, 'tq2_0')).not.toThrow();
     expect(() => packTernary({ ...grouped, groupSize: 128, scales: new Float32Array(4).fill(1) }, 'tq2_0')).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED' }));
+    // Scales that differ inside a 256-column block cannot be an i2_r4 group.
+    expect(() => packTernary({ ...grouped, groupSize: 128, scales: Float32Array.of(1, 2, 1, 2) })).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED', message: expect.stringContaining('row 0 has group scales 1 and 2 in groups of 128 columns') }),
+    );
   });
 
   it('accepts group scales that agree per row, ignoring all-zero groups (ggml d = 0)', () => {
@@ -419,6 +423,140 @@ describe('ternary kernels', () => {
     const tq = packTernary(randomTernary(4, 256, 62), 'tq2_0');
     expect(() => ternaryMatmul(tq, new Float32Array(256), 1)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_DTYPE' }));
     if (!tiers.includes('neon')) expect(() => ternaryMatmulInt8(packed, new Int8Array(256), 1, { tier: 'neon' })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED' }));
+  });
+});
+
+describe('group-scaled i2_r4', () => {
+  function groupedTernary(rows: number, columns: number, groupSize: number, seed: number): TernaryWeights {
+    const w = randomTernary(rows, columns, seed);
+    const r = rng(seed + 1);
+    const scales = new Float32Array(rows * Math.ceil(columns / groupSize));
+    for (let i = 0; i < scales.length; i++) scales[i] = Math.fround(0.01 + r() * 0.05);
+    return { ...w, scales, granularity: 'group', groupSize };
+  }
+
+  /** The weights of columns [from, to) as their own row-scaled matrix. */
+  function columnSlice(w: TernaryWeights, from: number, to: number): TernaryWeights {
+    const values = new Int8Array(w.rows * (to - from));
+    for (let row = 0; row < w.rows; row++) values.set(w.values.subarray(row * w.columns + from, row * w.columns + to), row * (to - from));
+    return { rows: w.rows, columns: to - from, values, scales: new Float32Array(w.rows).fill(1), granularity: 'row', groupSize: null };
+  }
+
+  it('stores each group as its own i2_r4 matrix, one after the other', () => {
+    for (const [rows, columns, groupSize] of [[5, 700, 512], [9, 1024, 256], [4, 300, 256]] as const) {
+      const w = groupedTernary(rows, columns, groupSize, rows * columns);
+      const packed = packTernary(w);
+      expect(packed.groupSize).toBe(groupSize);
+      expect(packed.scales).toEqual(w.scales);
+      expect(packed.data.length).toBe(packedTernaryBytes('i2_r4', rows, columns));
+      let offset = 0;
+      for (let from = 0; from < columns; from += groupSize) {
+        const plain = packTernary(columnSlice(w, from, Math.min(columns, from + groupSize)));
+        expect(packed.data.subarray(offset, offset + plain.data.length)).toEqual(plain.data);
+        offset += plain.data.length;
+      }
+      expect(offset).toBe(packed.data.length);
+      expect(unpackTernary(packed)).toEqual({ ...w, scales: Float32Array.from(w.scales) });
+    }
+  });
+
+  it('converts ggml blocks whose scales differ inside a row exactly, both ways', () => {
+    const w = groupedTernary(6, 1024, 256, 17);
+    const halves = getNative().float32ToFloat16Bits as (v: Float32Array) => Uint16Array;
+    // fp16-representable scales, so TQ2_0/TQ1_0 keep them exactly.
+    const h = halves(w.scales);
+    for (let i = 0; i < h.length; i++) {
+      const e = (h[i] >> 10) & 31, m = h[i] & 1023;
+      w.scales[i] = (e ? (1 + m / 1024) * 2 ** (e - 15) : (m / 1024) * 2 ** -14) * (h[i] & 0x8000 ? -1 : 1);
+    }
+    for (const layout of ['tq2_0', 'tq1_0'] as const) {
+      const tq = packTernary(w, layout);
+      const i2 = convertTernary(tq, 'i2_r4');
+      expect(i2.groupSize).toBe(256);
+      expect(unpackTernary(i2)).toEqual(unpackTernary(tq));
+      expect(convertTernary(i2, layout).data).toEqual(tq.data);
+      const bytes = PackedTernary.fromBytes('i2_r4', w.rows, w.columns, i2.data, i2.scales, 256);
+      expect(unpackTernary(bytes)).toEqual(unpackTernary(tq));
+    }
+  });
+
+  const shapes: Array<[rows: number, columns: number, groupSize: number, batch: number]> = [
+    [4, 512, 256, 1],
+    [7, 700, 512, 3],
+    [33, 2560, 256, 1],
+    [33, 2560, 1024, 9],
+    [130, 1000, 256, 33],
+  ];
+  for (const [rows, columns, groupSize, batch] of shapes) {
+    it(`every tier matches the int and float references: ${rows}×${columns}, groups of ${groupSize}, batch ${batch}`, () => {
+      const w = groupedTernary(rows, columns, groupSize, rows + columns + batch);
+      const packed = packTernary(w);
+      const xq = randomInt8(batch * columns, batch + 5);
+      xq[0] = -128;
+      const wholeDots = intReference(w, xq, batch);
+      for (const tier of tiers)
+        for (const threads of [1, 2]) expect(ternaryMatmulInt8(packed, xq, batch, { tier, threads })).toEqual(wholeDots);
+      // Float: (Σ_g float(dot_g) · scale[r][g], in group order) · xScale + bias, in float32.
+      const x = randomFloats(batch * columns, batch + 6, 2);
+      const bias = randomFloats(rows, batch + 7, 0.5);
+      const q = activationReference(x, batch, columns);
+      const groups = Math.ceil(columns / groupSize);
+      const expected = new Float32Array(batch * rows);
+      const groupDots = [];
+      for (let g = 0; g < groups; g++) {
+        const from = g * groupSize, to = Math.min(columns, from + groupSize);
+        const slice = columnSlice(w, from, to);
+        const xs = new Int8Array(batch * (to - from));
+        for (let n = 0; n < batch; n++) xs.set(q.values.subarray(n * columns + from, n * columns + to), n * (to - from));
+        groupDots.push(intReference(slice, xs, batch));
+      }
+      for (let n = 0; n < batch; n++)
+        for (let r = 0; r < rows; r++) {
+          let sum = 0;
+          for (let g = 0; g < groups; g++) sum = Math.fround(sum + Math.fround(Math.fround(groupDots[g][n * rows + r]) * w.scales[r * groups + g]));
+          expected[n * rows + r] = Math.fround(Math.fround(sum * q.scales[n]) + bias[r]);
+        }
+      for (const tier of tiers)
+        for (const threads of [1, 2]) expect(ternaryMatmul(packed, x, batch, { bias, tier, threads })).toEqual(expected);
+    });
+  }
+
+  it('quantize158 per group runs through the kernels within the stated tolerance of a float64 reference', async () => {
+    const rows = 24, columns = 1536, batch = 3;
+    const latent = randomFloats(rows * columns, 91, 0.05);
+    for (let r = 0; r < rows; r++) for (let c = 768; c < columns; c++) latent[r * columns + c] *= 8; // scales differ by group
+    const w = quantize158(latent, rows, columns, { granularity: 'group', groupSize: 256 });
+    const packed = packTernary(w);
+    expect(packed.groupSize).toBe(256);
+    const x = randomFloats(batch * columns, 92, 2);
+    const y = ternaryMatmul(packed, x, batch);
+    expect(await ternaryMatmulAsync(packed, x, batch)).toEqual(y);
+    const xs = quantizeActivations(x, batch, columns).scales;
+    const dequantized = dequantize158(w);
+    for (let n = 0; n < batch; n++)
+      for (let r = 0; r < rows; r++) {
+        let ref = 0, bound = 0;
+        for (let c = 0; c < columns; c++) {
+          ref += dequantized[r * columns + c] * x[n * columns + c];
+          bound += Math.abs(dequantized[r * columns + c]) * xs[n] * 0.5;
+        }
+        expect(Math.abs(y[n * rows + r] - ref)).toBeLessThanOrEqual(bound / 4 + 1e-5 * Math.abs(ref));
+      }
+  });
+
+  it('rejects bad group scales and sizes with typed errors', () => {
+    const w = groupedTernary(4, 512, 256, 3);
+    const packed = packTernary(w);
+    expect(() => PackedTernary.fromBytes('i2_r4', 4, 512, packed.data, packed.scales)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_SHAPE_MISMATCH' }));
+    expect(() => PackedTernary.fromBytes('i2_r4', 4, 512, packed.data, packed.scales, 384)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED', message: expect.stringContaining('got 384') }));
+    expect(() => PackedTernary.fromBytes('tq2_0', 4, 512, packTernary(w, 'tq2_0').data, null, 256)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    const native = getNative() as unknown as { ternaryMatmul: (...args: unknown[]) => unknown };
+    expect(() => native.ternaryMatmul(packed.data, packed.scales, 4, 512, new Float32Array(512), 1, null, null, 0, undefined, 128)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED' }));
+    expect(() => native.ternaryMatmul(packed.data, packed.scales, 4, 512, new Float32Array(512), 1, null, null, 0, undefined, 512)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_SHAPE_MISMATCH' }));
+    // No columns: nothing to scale, the result is the bias.
+    const empty = packTernary({ rows: 3, columns: 0, values: new Int8Array(0), scales: new Float32Array(0), granularity: 'group', groupSize: 256 });
+    expect(ternaryMatmul(empty, new Float32Array(0), 2, { bias: Float32Array.of(1, 2, 3) })).toEqual(Float32Array.of(1, 2, 3, 1, 2, 3));
+    expect(native.ternaryMatmul(new Uint8Array(0), new Float32Array(0), 3, 0, new Float32Array(0), 2, Float32Array.of(1, 2, 3), null, 0, undefined, 256)).toEqual(Float32Array.of(1, 2, 3, 1, 2, 3));
   });
 });
 

@@ -257,12 +257,12 @@ export function packedTernaryBytes(layout: TernaryLayout, rows: number, columns:
 
 interface TernaryNative {
   ternaryVariants(): { selected: TernaryTier; supported: TernaryTier[] };
-  packTernary(values: Int8Array, rows: number, columns: number, layout: TernaryLayout, blockScales?: Float32Array | null, out?: Uint8Array): Uint8Array;
-  unpackTernary(data: Uint8Array, rows: number, columns: number, layout: TernaryLayout): { values: Int8Array; blockScales: Float32Array | null };
+  packTernary(values: Int8Array, rows: number, columns: number, layout: TernaryLayout, blockScales?: Float32Array | null, out?: Uint8Array, groupSize?: number | null): Uint8Array;
+  unpackTernary(data: Uint8Array, rows: number, columns: number, layout: TernaryLayout, groupSize?: number | null): { values: Int8Array; blockScales: Float32Array | null };
   quantizeActivationsInt8(x: Float32Array, rows: number, columns: number): { values: Int8Array; scales: Float32Array };
-  ternaryMatmul(codes: Uint8Array, scales: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, bias: Float32Array | null, out: Float32Array | null, threads?: number, tier?: TernaryTier): Float32Array;
-  ternaryMatmulAsync(codes: Uint8Array, scales: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, bias: Float32Array | null, out: Float32Array | null, threads?: number, tier?: TernaryTier): Promise<Float32Array>;
-  ternaryMatmulInt8(codes: Uint8Array, rows: number, columns: number, xq: Int8Array, batch: number, threads?: number, tier?: TernaryTier): Int32Array;
+  ternaryMatmul(codes: Uint8Array, scales: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, bias: Float32Array | null, out: Float32Array | null, threads?: number, tier?: TernaryTier, groupSize?: number | null): Float32Array;
+  ternaryMatmulAsync(codes: Uint8Array, scales: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, bias: Float32Array | null, out: Float32Array | null, threads?: number, tier?: TernaryTier, groupSize?: number | null): Promise<Float32Array>;
+  ternaryMatmulInt8(codes: Uint8Array, rows: number, columns: number, xq: Int8Array, batch: number, threads?: number, tier?: TernaryTier, groupSize?: number | null): Int32Array;
   denseMatmulF32(w: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, out: Float32Array | null, threads?: number, tier?: TernaryTier): Float32Array;
   denseMatmulF32Async(w: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, out: Float32Array | null, threads?: number, tier?: TernaryTier): Promise<Float32Array>;
   allocateAligned(size: number, alignment?: number, uninitialized?: boolean): ArrayBuffer;
@@ -277,13 +277,18 @@ function ternaryNative(op: string): TernaryNative {
  * A packed ternary matrix in native (64-byte aligned) memory.
  * - `i2_r4`: our kernel layout (see native/src/cpu/ternary/ternary.h): rows in
  *   tiles of 4, per tile and 256-column block 4 × 64 bytes of TQ2_0-ordered
- *   2-bit codes; `scales` holds one float32 per row.
+ *   2-bit codes; `scales` holds one float32 per row. Group-scaled (`groupSize`
+ *   set, a multiple of 256): the columns are cut into groups of `groupSize`,
+ *   each group stored as its own i2_r4 matrix after the previous one, and
+ *   `scales` holds `rows × ceil(columns / groupSize)` floats, row-major.
  * - `tq2_0`, `tq1_0`: ggml's blocks, row-major, fp16 scale inside each block; `scales` is null.
  */
 export class PackedTernary implements Disposable {
   readonly layout: TernaryLayout;
   readonly rows: number;
   readonly columns: number;
+  /** i2_r4 with one scale per (row, group of this many columns); null: one scale per row (and for ggml layouts). */
+  readonly groupSize: number | null;
   #buffer: ArrayBuffer | null;
   #data: Uint8Array | null;
   #scales: Float32Array | null;
@@ -291,27 +296,37 @@ export class PackedTernary implements Disposable {
   #disposed = false;
 
   /** @internal use packTernary / PackedTernary.fromBytes. */
-  constructor(layout: TernaryLayout, rows: number, columns: number, buffer: ArrayBuffer, scales: Float32Array | null) {
+  constructor(layout: TernaryLayout, rows: number, columns: number, buffer: ArrayBuffer, scales: Float32Array | null, groupSize: number | null = null) {
     this.layout = layout;
     this.rows = rows;
     this.columns = columns;
+    this.groupSize = groupSize;
     this.#buffer = buffer;
     this.#data = new Uint8Array(buffer);
     this.#scales = scales;
   }
 
-  /** Wraps bytes already in a layout (a file's tensor data); they are copied into aligned memory. */
-  static fromBytes(layout: TernaryLayout, rows: number, columns: number, data: Uint8Array, scales: Float32Array | null = null): PackedTernary {
+  /**
+   * Wraps bytes already in a layout (a file's tensor data); they are copied into aligned memory.
+   * i2_r4 takes `rows` scales, or `rows × ceil(columns / groupSize)` with `groupSize` (group-scaled).
+   */
+  static fromBytes(layout: TernaryLayout, rows: number, columns: number, data: Uint8Array, scales: Float32Array | null = null, groupSize: number | null = null): PackedTernary {
     const op = 'PackedTernary.fromBytes';
     checkShape(op, rows * columns, rows, columns);
+    checkGroupSize(op, layout, groupSize);
     const bytes = packedTernaryBytes(layout, rows, columns);
     if (layout !== 'i2_r4' && columns % TERNARY_BLOCK !== 0)
       throw new BitNetRangeError(ErrorCode.UNSUPPORTED, op, `${layout} needs columns to be a multiple of 256, got ${columns}`);
     if (!(data instanceof Uint8Array)) throw new BitNetTypeError(ErrorCode.DTYPE, op, 'data must be a Uint8Array');
     if (data.length !== bytes) throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `data has ${data.length} bytes, ${layout} [${rows}, ${columns}] needs ${bytes}`);
     if (layout === 'i2_r4') {
-      if (!(scales instanceof Float32Array) || scales.length !== rows)
-        throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `i2_r4 needs a Float32Array of ${rows} row scales`);
+      const count = i2ScaleCount(rows, columns, groupSize);
+      if (!(scales instanceof Float32Array) || scales.length !== count)
+        throw new BitNetRangeError(
+          ErrorCode.SHAPE_MISMATCH,
+          op,
+          groupSize === null ? `i2_r4 needs a Float32Array of ${rows} row scales` : `group-scaled i2_r4 needs a Float32Array of ${rows} × ${count / Math.max(rows, 1)} = ${count} scales`,
+        );
       checkFinite(op, 'scale', scales, 1);
     } else if (scales !== null) {
       throw invalidArgument(op, `${layout} keeps its scales inside the blocks; pass null`);
@@ -319,10 +334,10 @@ export class PackedTernary implements Disposable {
     const native = ternaryNative(op);
     const buffer = native.allocateAligned(bytes, 64, true);
     new Uint8Array(buffer).set(data);
-    const packed = new PackedTernary(layout, rows, columns, buffer, scales ? Float32Array.from(scales) : null);
+    const packed = new PackedTernary(layout, rows, columns, buffer, scales ? Float32Array.from(scales) : null, groupSize);
     // Decode once so corrupt codes fail here, not as wrong numbers later.
     try {
-      native.unpackTernary(packed.data, rows, columns, layout);
+      native.unpackTernary(packed.data, rows, columns, layout, groupSize);
     } catch (error) {
       packed.dispose();
       throw error;
@@ -340,7 +355,7 @@ export class PackedTernary implements Disposable {
     return this.#data as Uint8Array;
   }
 
-  /** i2_r4: float32 scale per row; ggml layouts: null. */
+  /** i2_r4: float32 scale per row (or per row and group, see groupSize); ggml layouts: null. */
   get scales(): Float32Array | null {
     if (this.#disposed) throw new DisposedError('PackedTernary.scales', 'this PackedTernary');
     return this.#scales;
@@ -395,12 +410,25 @@ function blockScalesOf(op: string, weights: TernaryWeights): Float32Array {
   return out;
 }
 
+/** Scales of an i2_r4 matrix: one per row, or one per (row, group) when group-scaled. */
+function i2ScaleCount(rows: number, columns: number, groupSize: number | null): number {
+  return groupSize === null ? rows : rows * Math.ceil(columns / groupSize);
+}
+
+function checkGroupSize(op: string, layout: TernaryLayout, groupSize: number | null): void {
+  if (groupSize === null) return;
+  if (layout !== 'i2_r4') throw invalidArgument(op, `groupSize is for i2_r4; ${layout} keeps one scale per 256-column block`);
+  if (!Number.isSafeInteger(groupSize) || groupSize < TERNARY_BLOCK || groupSize % TERNARY_BLOCK !== 0)
+    throw new BitNetRangeError(ErrorCode.UNSUPPORTED, op, `i2_r4 group scales cover whole 256-column blocks; groupSize must be a positive multiple of 256, got ${groupSize}`);
+}
+
 /**
- * One scale per row, as i2_r4 needs. Group scales are accepted when they agree
- * within each row, ignoring groups whose weights are all zero (ggml stores
- * d = 0 for those).
+ * The scales i2_r4 stores for these weights: one per row when the scales
+ * agree within each row (ignoring groups whose weights are all zero: ggml
+ * stores d = 0 for those), else one per (row, group) — group-scaled, which
+ * needs groups of whole 256-column blocks.
  */
-function rowScalesOf(op: string, weights: TernaryWeights): Float32Array {
+function i2ScalesOf(op: string, weights: TernaryWeights): { scales: Float32Array; groupSize: number | null } {
   const out = new Float32Array(weights.rows);
   for (let r = 0; r < weights.rows; r++) {
     if (weights.granularity !== 'group') {
@@ -412,12 +440,20 @@ function rowScalesOf(op: string, weights: TernaryWeights): Float32Array {
       if (weights.values[r * weights.columns + c] === 0) continue;
       const s = weights.scales[scaleIndex(weights, r, c)];
       if (scale === null) scale = s;
-      else if (s !== scale)
-        throw new BitNetRangeError(ErrorCode.UNSUPPORTED, op, `i2_r4 holds one scale per row, but row ${r} has group scales ${scale} and ${s}`);
+      else if (s !== scale) {
+        const groupSize = weights.groupSize as number;
+        if (groupSize % TERNARY_BLOCK !== 0)
+          throw new BitNetRangeError(
+            ErrorCode.UNSUPPORTED,
+            op,
+            `i2_r4 holds one scale per row or per group of whole 256-column blocks, but row ${r} has group scales ${scale} and ${s} in groups of ${groupSize} columns`,
+          );
+        return { scales: Float32Array.from(weights.scales), groupSize };
+      }
     }
     out[r] = scale ?? (weights.columns ? weights.scales[scaleIndex(weights, r, 0)] : 0);
   }
-  return out;
+  return { scales: out, groupSize: null };
 }
 
 /**
@@ -433,24 +469,31 @@ export function packTernary(weights: TernaryWeights, layout: TernaryLayout = 'i2
   if (layout !== 'i2_r4' && columns % TERNARY_BLOCK !== 0)
     throw new BitNetRangeError(ErrorCode.UNSUPPORTED, op, `${layout} needs columns to be a multiple of 256, got ${columns}`);
   const native = ternaryNative(op);
-  const scales = layout === 'i2_r4' ? rowScalesOf(op, weights) : blockScalesOf(op, weights);
+  const i2 = layout === 'i2_r4' ? i2ScalesOf(op, weights) : null;
+  const blockScales = i2 ? null : blockScalesOf(op, weights);
   const buffer = native.allocateAligned(packedTernaryBytes(layout, rows, columns), 64, true);
   try {
-    native.packTernary(weights.values, rows, columns, layout, layout === 'i2_r4' ? null : scales, new Uint8Array(buffer));
+    native.packTernary(weights.values, rows, columns, layout, blockScales, new Uint8Array(buffer), i2?.groupSize ?? null);
   } catch (error) {
     native.freeAligned(buffer);
     throw error;
   }
-  return new PackedTernary(layout, rows, columns, buffer, layout === 'i2_r4' ? scales : null);
+  return new PackedTernary(layout, rows, columns, buffer, i2 ? i2.scales : null, i2?.groupSize ?? null);
 }
 
-/** Exact inverse of packTernary: i2_r4 → 'row' scales; ggml layouts → 'group' scales of 256 (fp16 values). */
+/**
+ * Exact inverse of packTernary: i2_r4 → 'row' scales (group-scaled i2_r4 → 'group' scales of
+ * its groupSize); ggml layouts → 'group' scales of 256 (fp16 values).
+ */
 export function unpackTernary(packed: PackedTernary): TernaryWeights {
   const op = 'unpackTernary';
   if (!(packed instanceof PackedTernary)) throw invalidArgument(op, 'expected a PackedTernary');
-  const { values, blockScales } = ternaryNative(op).unpackTernary(packed.data, packed.rows, packed.columns, packed.layout);
-  if (packed.layout === 'i2_r4')
-    return { rows: packed.rows, columns: packed.columns, values, scales: Float32Array.from(packed.scales as Float32Array), granularity: 'row', groupSize: null };
+  const { values, blockScales } = ternaryNative(op).unpackTernary(packed.data, packed.rows, packed.columns, packed.layout, packed.groupSize);
+  if (packed.layout === 'i2_r4') {
+    const scales = Float32Array.from(packed.scales as Float32Array);
+    if (packed.groupSize !== null) return { rows: packed.rows, columns: packed.columns, values, scales, granularity: 'group', groupSize: packed.groupSize };
+    return { rows: packed.rows, columns: packed.columns, values, scales, granularity: 'row', groupSize: null };
+  }
   return { rows: packed.rows, columns: packed.columns, values, scales: blockScales as Float32Array, granularity: 'group', groupSize: TERNARY_BLOCK };
 }
 
@@ -494,14 +537,14 @@ function matmulArgs(op: string, packed: PackedTernary, x: Float32Array, batch: n
   if (!(x instanceof Float32Array)) throw new BitNetTypeError(ErrorCode.DTYPE, op, 'x must be a Float32Array');
   if (x.length !== batch * packed.columns)
     throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `x has ${x.length} elements, expected batch ${batch} × columns ${packed.columns} = ${batch * packed.columns}`);
-  return [packed.data, packed.scales as Float32Array, packed.rows, packed.columns, x, batch, options.bias ?? null, options.out ?? null, options.threads ?? 0, options.tier] as const;
+  return [packed.data, packed.scales as Float32Array, packed.rows, packed.columns, x, batch, options.bias ?? null, options.out ?? null, options.threads ?? 0, options.tier, packed.groupSize] as const;
 }
 
 /**
  * BitLinear's matmul: quantizes each row of `x` ([batch, columns]) to int8
  * (quantizeActivations), multiplies by the ternary weights with exact int32
  * accumulation, and returns `dot × (weightScale[row] × xScale[token]) + bias[row]`
- * in float32, shape [batch, rows].
+ * in float32, shape [batch, rows]. Group-scaled weights: `(Σ_group dot_g × scale[row][g]) × xScale[token] + bias[row]`.
  */
 export function ternaryMatmul(packed: PackedTernary, x: Float32Array, batch: number, options: TernaryMatmulOptions = {}): Float32Array {
   const op = 'ternaryMatmul';
@@ -528,7 +571,7 @@ export function ternaryMatmulInt8(packed: PackedTernary, xq: Int8Array, batch: n
   if (!(xq instanceof Int8Array)) throw new BitNetTypeError(ErrorCode.DTYPE, op, 'xq must be an Int8Array');
   if (xq.length !== batch * packed.columns)
     throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `xq has ${xq.length} elements, expected batch ${batch} × columns ${packed.columns}`);
-  return ternaryNative(op).ternaryMatmulInt8(packed.data, packed.rows, packed.columns, xq, batch, options.threads ?? 0, options.tier);
+  return ternaryNative(op).ternaryMatmulInt8(packed.data, packed.rows, packed.columns, xq, batch, options.threads ?? 0, options.tier, packed.groupSize);
 }
 
 function denseArgs(op: string, w: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, options: Omit<TernaryMatmulOptions, 'bias'>) {

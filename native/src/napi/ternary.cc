@@ -62,6 +62,19 @@ T* array_of_length(const Napi::Value& value, napi_typedarray_type type, size_t e
 
 enum class Layout { i2_r4, tq2_0, tq1_0 };
 
+// Columns per scale of a group-scaled i2_r4 matrix, as blocks per group (0: one scale per row).
+size_t group_blocks_arg(const Napi::CallbackInfo& info, size_t index, const char* op) {
+  if (index >= info.Length() || info[index].IsUndefined() || info[index].IsNull()) return 0;
+  size_t group_size = static_cast<size_t>(size_arg(info[index], op, "groupSize"));
+  if (group_size == 0) throw out_of_range(std::string("[") + op + "] groupSize must be positive, got 0");
+  if (group_size % ternary::kBlockWeights != 0)
+    throw Error("ERR_BITNET_UNSUPPORTED",
+                std::string("[") + op + "] i2_r4 group scales cover whole 256-column blocks; groupSize " +
+                    std::to_string(group_size) + " is not a multiple of 256",
+                ErrorKind::range);
+  return group_size / ternary::kBlockWeights;
+}
+
 Layout layout_arg(const Napi::CallbackInfo& info, size_t index, const char* op) {
   std::string name = index < info.Length() && info[index].IsString() ? info[index].As<Napi::String>().Utf8Value() : "";
   if (name == "i2_r4") return Layout::i2_r4;
@@ -115,7 +128,7 @@ Napi::Value ternary_variants(const Napi::CallbackInfo& info) {
   });
 }
 
-// packTernary(values: Int8Array, rows, columns, layout, blockScales?: Float32Array, out?: Uint8Array) → Uint8Array
+// packTernary(values: Int8Array, rows, columns, layout, blockScales?: Float32Array, out?: Uint8Array, groupSize?) → Uint8Array
 Napi::Value pack_ternary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "packTernary";
@@ -123,6 +136,7 @@ Napi::Value pack_ternary(const Napi::CallbackInfo& info) {
     size_t rows = dim_arg(info, 1, op, "rows"), columns = dim_arg(info, 2, op, "columns");
     Layout layout = layout_arg(info, 3, op);
     size_t bytes = packed_bytes(layout, rows, columns, op);
+    size_t group_blocks = group_blocks_arg(info, 6, op);
     const int8_t* values = array_of_length<int8_t>(info[0], napi_int8_array, checked_product(rows, columns, op), op, "values");
     const float* scales = nullptr;
     if (layout != Layout::i2_r4) {
@@ -139,7 +153,7 @@ Napi::Value pack_ternary(const Napi::CallbackInfo& info) {
       out = aligned_bytes(info.Env(), bytes, op);
     }
     switch (layout) {
-      case Layout::i2_r4: ternary::pack_i2(values, rows, columns, out.Data()); break;
+      case Layout::i2_r4: ternary::pack_i2(values, rows, columns, out.Data(), group_blocks); break;
       case Layout::tq2_0: ternary::pack_tq2(values, scales, rows, columns, out.Data()); break;
       case Layout::tq1_0: ternary::pack_tq1(values, scales, rows, columns, out.Data()); break;
     }
@@ -147,7 +161,7 @@ Napi::Value pack_ternary(const Napi::CallbackInfo& info) {
   });
 }
 
-// unpackTernary(data: Uint8Array, rows, columns, layout) → { values: Int8Array, blockScales: Float32Array | null }
+// unpackTernary(data: Uint8Array, rows, columns, layout, groupSize?) → { values: Int8Array, blockScales: Float32Array | null }
 Napi::Value unpack_ternary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "unpackTernary";
@@ -156,11 +170,12 @@ Napi::Value unpack_ternary(const Napi::CallbackInfo& info) {
     size_t rows = dim_arg(info, 1, op, "rows"), columns = dim_arg(info, 2, op, "columns");
     Layout layout = layout_arg(info, 3, op);
     size_t bytes = packed_bytes(layout, rows, columns, op);
+    size_t group_blocks = group_blocks_arg(info, 4, op);
     const uint8_t* data = array_of_length<uint8_t>(info[0], napi_uint8_array, bytes, op, "data");
     std::vector<int8_t> values(checked_product(rows, columns, op));
     std::vector<float> scales(layout == Layout::i2_r4 ? 0 : rows * (columns / 256));
     switch (layout) {
-      case Layout::i2_r4: ternary::unpack_i2(data, rows, columns, values.data()); break;
+      case Layout::i2_r4: ternary::unpack_i2(data, rows, columns, values.data(), group_blocks); break;
       case Layout::tq2_0: ternary::unpack_tq2(data, rows, columns, values.data(), scales.data()); break;
       case Layout::tq1_0: ternary::unpack_tq1(data, rows, columns, values.data(), scales.data()); break;
     }
@@ -252,7 +267,8 @@ Napi::Float32Array output_f32(const Napi::CallbackInfo& info, size_t index, size
   return Napi::Float32Array::New(info.Env(), length);
 }
 
-// ternaryMatmul(codes, scales, rows, columns, x, batch, bias|null, out|null, threads?, tier?) → Float32Array [batch, rows]
+// ternaryMatmul(codes, scales, rows, columns, x, batch, bias|null, out|null, threads?, tier?, groupSize?) → Float32Array [batch, rows]
+// scales: rows, or rows × ceil(columns / groupSize) with groupSize (a group-scaled i2_r4 buffer).
 Napi::Value ternary_matmul_impl(const Napi::CallbackInfo& info, bool async) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = async ? "ternaryMatmulAsync" : "ternaryMatmul";
@@ -262,7 +278,9 @@ Napi::Value ternary_matmul_impl(const Napi::CallbackInfo& info, bool async) {
     w.rows = rows;
     w.columns = columns;
     w.codes = array_of_length<uint8_t>(info[0], napi_uint8_array, ternary::i2_bytes(rows, columns), op, "codes");
-    w.scales = array_of_length<float>(info[1], napi_float32_array, rows, op, "scales");
+    w.group_blocks = group_blocks_arg(info, 10, op);
+    size_t scale_count = w.group_blocks ? checked_product(rows, ternary::groups_for(columns, w.group_blocks), op) : rows;
+    w.scales = array_of_length<float>(info[1], napi_float32_array, scale_count, op, "scales");
     const float* x = array_of_length<float>(info[4], napi_float32_array, checked_product(batch, columns, op), op, "x");
     const float* bias = nullptr;
     if (info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull())
@@ -286,7 +304,7 @@ Napi::Value ternary_matmul_impl(const Napi::CallbackInfo& info, bool async) {
 Napi::Value ternary_matmul(const Napi::CallbackInfo& info) { return ternary_matmul_impl(info, false); }
 Napi::Value ternary_matmul_async(const Napi::CallbackInfo& info) { return ternary_matmul_impl(info, true); }
 
-// ternaryMatmulInt8(codes, rows, columns, xq: Int8Array, batch, threads?, tier?) → Int32Array [batch, rows]
+// ternaryMatmulInt8(codes, rows, columns, xq: Int8Array, batch, threads?, tier?, groupSize?) → Int32Array [batch, rows]
 Napi::Value ternary_matmul_int8(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const char* op = "ternaryMatmulInt8";
@@ -297,6 +315,7 @@ Napi::Value ternary_matmul_int8(const Napi::CallbackInfo& info) {
     w.columns = columns;
     w.codes = array_of_length<uint8_t>(info[0], napi_uint8_array, ternary::i2_bytes(rows, columns), op, "codes");
     w.scales = nullptr;
+    w.group_blocks = group_blocks_arg(info, 7, op);
     const int8_t* xq = array_of_length<int8_t>(info[3], napi_int8_array, checked_product(batch, columns, op), op, "xq");
     size_t threads = threads_arg(info, 5, op);
     Variant variant = variant_arg(info, 6, op);

@@ -541,3 +541,152 @@ describe('BitLinear safetensors', () => {
     expect(b.toTypedArray()).toEqual(a.toTypedArray());
   });
 });
+
+describe('BitLinear with group scales', () => {
+  /** Absmean per (row, group of columns) in float64, stored as float32, as quantize158 documents. */
+  function groupWeightReference(w: Float32Array, rows: number, columns: number, groupSize: number) {
+    const groups = Math.ceil(columns / groupSize);
+    const scales = new Float64Array(rows * groups);
+    const values = new Int8Array(rows * columns);
+    for (let r = 0; r < rows; r++)
+      for (let g = 0; g < groups; g++) {
+        const from = g * groupSize, to = Math.min(columns, from + groupSize);
+        let sum = 0;
+        for (let c = from; c < to; c++) sum += Math.abs(w[r * columns + c]!);
+        const scale = Math.fround(Math.max(sum / (to - from), 1e-5));
+        scales[r * groups + g] = scale;
+        for (let c = from; c < to; c++) values[r * columns + c] = Math.max(-1, Math.min(1, roundHalfEven(w[r * columns + c]! / scale)));
+      }
+    return { values, scales, groups };
+  }
+
+  /** Weights whose magnitude changes from group to group, so the group scales really differ. */
+  function uneven(rows: number, columns: number, seed: number): Float32Array {
+    const w = randomArray(rows * columns, seed, 0.05);
+    for (let i = 0; i < w.length; i++) w[i] = w[i]! * (1 + Math.floor((i % columns) / 256));
+    return w;
+  }
+
+  for (const [out, inF, groupSize, tokens] of [[24, 1024, 256, 5], [10, 700, 512, 3], [9, 2560, 1024, 1]] as const) {
+    it(`equals the documented grouped computation exactly on every tier: ${out}×${inF}, groups of ${groupSize}`, async () => {
+      const wData = uneven(out, inF, out + inF);
+      const bData = randomArray(out, 5, 0.5);
+      using w = BitNetTensor.fromArray(wData, [out, inF]);
+      using b = BitNetTensor.fromArray(bData, [out]);
+      using layer = BitLinear.fromFloatWeights(w, b, { granularity: 'group', groupSize });
+      expect([layer.granularity, layer.groupSize]).toEqual(['group', groupSize]);
+      using packed = layer.packedWeight();
+      expect(packed.groupSize).toBe(groupSize);
+      const xData = randomArray(tokens * inF, 7 + inF, 3);
+      using x = BitNetTensor.fromArray(xData, [tokens, inF]);
+      // (Σ_g fround(dot_g) · scale_g summed in float32 in group order) · xScale + bias, in float32.
+      const ref = groupWeightReference(wData, out, inF, groupSize);
+      const q = activationReference(xData, tokens, inF);
+      const expected = new Float32Array(tokens * out);
+      for (let n = 0; n < tokens; n++)
+        for (let r = 0; r < out; r++) {
+          let sum = 0;
+          for (let g = 0; g < ref.groups; g++) {
+            let dot = 0;
+            for (let k = g * groupSize; k < Math.min(inF, (g + 1) * groupSize); k++) dot += ref.values[r * inF + k]! * q.values[n * inF + k]!;
+            sum = Math.fround(sum + Math.fround(Math.fround(dot) * ref.scales[r * ref.groups + g]!));
+          }
+          expected[n * out + r] = Math.fround(Math.fround(sum * q.scales[n]!) + bData[r]!);
+        }
+      for (const tier of tiers) {
+        using y = layer.forward(x, { tier, threads: 2 });
+        expect(y.toTypedArray()).toEqual(expected);
+      }
+      using ya = await layer.forwardAsync(x);
+      expect(ya.toTypedArray()).toEqual(expected);
+      // The dequantized weights are value × its group's scale.
+      using dq = layer.dequantizedWeight();
+      const d = dq.toTypedArray();
+      for (let i = 0; i < d.length; i += 97) expect(d[i]).toBe(Math.fround(ref.values[i]! * ref.scales[Math.floor(i / inF) * ref.groups + Math.floor((i % inF) / groupSize)]!));
+    });
+  }
+
+  it('backward uses the group-scaled weights (dL/dx = dL/dy · W̃)', () => {
+    const tokens = 4, K = 768, N = 12;
+    const wData = uneven(N, K, 41);
+    using w = BitNetTensor.fromArray(wData, [N, K]);
+    using layer = BitLinear.fromFloatWeights(w, null, { granularity: 'group', groupSize: 256 }).train();
+    using x = BitNetTensor.fromArray(randomArray(tokens * K, 42, 2), [tokens, K]);
+    using y = layer.forward(x);
+    const gy = randomArray(tokens * N, 43);
+    using gyT = BitNetTensor.fromArray(gy, [tokens, N]);
+    using grads = layer.backward(gyT);
+    const ref = groupWeightReference(wData, N, K, 256);
+    const dx = new Float64Array(tokens * K);
+    for (let t = 0; t < tokens; t++)
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let o = 0; o < N; o++) s += gy[t * N + o]! * ref.values[o * K + k]! * ref.scales[o * ref.groups + Math.floor(k / 256)]!;
+        dx[t * K + k] = s;
+      }
+    expectClose(grads.input, dx, 1e-5);
+    // A training step requantizes per group again.
+    layer.sgdStep(grads, 0.01);
+    using packed = layer.packedWeight();
+    expect(packed.groupSize).toBe(256);
+  });
+
+  it('ggml TQ2_0 blocks with different scales in a row load, run, save and load again', async () => {
+    const out = 8, inF = 1024;
+    using w = BitNetTensor.fromArray(uneven(out, inF, 51), [out, inF]);
+    using source = BitLinear.fromFloatWeights(w, null, { granularity: 'group', groupSize: 256 });
+    using tq2 = source.packedWeight('tq2_0');
+    using layer = BitLinear.fromPacked(tq2);
+    expect([layer.granularity, layer.groupSize]).toEqual(['group', 256]);
+    using x = BitNetTensor.fromArray(randomArray(2 * inF, 52, 2), [2, inF]);
+    using y = layer.forward(x);
+    // Same forward as the source with its scales rounded to fp16 (what TQ2_0 stores).
+    using dq = tq2.dequantize();
+    const got = y.toTypedArray();
+    const weights = dq.toTypedArray();
+    const xs = x.toTypedArray();
+    const q = activationReference(xs, 2, inF);
+    for (let n = 0; n < 2; n++)
+      for (let r = 0; r < out; r++) {
+        let exact = 0, bound = 0;
+        for (let k = 0; k < inF; k++) {
+          exact += weights[r * inF + k]! * xs[n * inF + k]!;
+          bound += Math.abs(weights[r * inF + k]!) * q.scales[n]! / 2;
+        }
+        expect(Math.abs(got[n * out + r]! - exact)).toBeLessThanOrEqual(bound);
+      }
+    for (const layout of ['i2_r4', 'tq2_0', 'tq1_0'] as const) {
+      const file = path.join(dir, `grouped-${layout}.safetensors`);
+      await layer.save(file, { layout });
+      using loaded = await BitLinear.load(file);
+      expect([loaded.granularity, loaded.groupSize]).toEqual(['group', 256]);
+      using y2 = loaded.forward(x);
+      expect(y2.toTypedArray()).toEqual(got);
+    }
+    const { metadata, tensors } = deserializeSafetensors(layer.serialize());
+    expect([metadata.group_size, metadata.weight_group_size]).toEqual(['256', '256']);
+    expect(tensors.get('weight_scale')!.shape).toEqual([out, 4]);
+    for (const t of tensors.values()) t.dispose();
+  });
+
+  it('rejects group sizes the kernels cannot apply, and bad grouped files', () => {
+    expect(code(errorOf(() => new BitLinear({ inFeatures: 512, outFeatures: 2, granularity: 'group', groupSize: 128 })))).toBe('ERR_BITNET_UNSUPPORTED');
+    expect(code(errorOf(() => new BitLinear({ inFeatures: 512, outFeatures: 2, granularity: 'row', groupSize: 256 })))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    using w = BitNetTensor.fromArray(uneven(4, 512, 61), [4, 512]);
+    using layer = BitLinear.fromFloatWeights(w, null, { granularity: 'group' });
+    const good = deserializeSafetensors(layer.serialize());
+    const variants: Array<[string, (m: Record<string, string>) => void]> = [
+      ['no weight_group_size', (m) => delete m.weight_group_size],
+      ['other weight_group_size', (m) => (m.weight_group_size = '512')],
+      ['no group_size', (m) => delete m.group_size],
+      ['group_size without group granularity', (m) => (m.granularity = 'row')],
+    ];
+    for (const [name, edit] of variants) {
+      const metadata = { ...good.metadata };
+      edit(metadata);
+      const error = errorOf(() => BitLinear.deserialize(serializeSafetensors(good.tensors, metadata)));
+      expect({ name, code: code(error) }).toEqual({ name, code: 'ERR_BITNET_FILE_FORMAT' });
+    }
+    for (const t of good.tensors.values()) t.dispose();
+  });
+});

@@ -15,6 +15,7 @@ import {
   type TernaryTier,
   type TernaryWeights,
   convertTernary as convertTernaryNative,
+  dequantize158 as dequantize158Native,
   packTernary as packTernaryNative,
   packedTernaryBytes,
   quantize158 as quantize158Native,
@@ -40,12 +41,19 @@ export interface BitLinearOptions {
   subLayerNorm?: boolean;
   /** RMSNorm epsilon (default 1e-5, BitNet b1.58's rms_norm_eps). */
   normEpsilon?: number;
-  /** Weight scale per 'tensor' (default, BitNet b1.58) or per output 'row'. */
-  granularity?: 'tensor' | 'row';
+  /**
+   * Weight scale per 'tensor' (default, BitNet b1.58), per output 'row', or per
+   * 'group' of `groupSize` input features in each row.
+   */
+  granularity?: BitLinearGranularity;
+  /** Input features per scale with granularity 'group': a multiple of 256 (default 256, ggml's block). */
+  groupSize?: number;
   /** Seed of the initial latent weights, uniform in ±1/√inFeatures (nn.Linear's bound). */
   seed?: number;
   pool?: TensorMemoryPool;
 }
+
+export type BitLinearGranularity = 'tensor' | 'row' | 'group';
 
 export interface BitLinearForwardOptions {
   /** Native pool threads (default: all). */
@@ -157,8 +165,9 @@ function f32Data(t: BitNetTensor, op: string): Float32Array {
   return new Float32Array(at.buffer, at.byteOffset, t.numel);
 }
 
-/** `value × rowScale` for i2_r4 weights, as a float32 [rows, columns] array. */
+/** `value × scale` for i2_r4 weights, as a float32 [rows, columns] array. */
 function dequantizeRows(weights: TernaryWeights): Float32Array {
+  if (weights.granularity === 'group') return dequantize158Native(weights);
   const { rows, columns, values, scales } = weights;
   const out = new Float32Array(rows * columns);
   for (let r = 0; r < rows; r++) {
@@ -174,7 +183,9 @@ export class BitLinear implements Disposable {
   readonly hasBias: boolean;
   readonly subLayerNorm: boolean;
   readonly normEpsilon: number;
-  readonly granularity: 'tensor' | 'row';
+  readonly granularity: BitLinearGranularity;
+  /** Input features per weight scale with granularity 'group', else null. */
+  readonly groupSize: number | null;
   /** When true, forward keeps what backward needs (like nn.Module.train()). */
   training = false;
 
@@ -199,7 +210,18 @@ export class BitLinear implements Disposable {
     this.normEpsilon = options.normEpsilon ?? 1e-5;
     if (!(this.normEpsilon > 0) || !Number.isFinite(this.normEpsilon)) throw outOfRange(op, `normEpsilon must be a finite number > 0, got ${formatValue(options.normEpsilon)}`);
     this.granularity = options.granularity ?? 'tensor';
-    if (this.granularity !== 'tensor' && this.granularity !== 'row') throw invalidArgument(op, `granularity must be 'tensor' or 'row', got ${formatValue(options.granularity)}`);
+    if (this.granularity !== 'tensor' && this.granularity !== 'row' && this.granularity !== 'group')
+      throw invalidArgument(op, `granularity must be 'tensor', 'row' or 'group', got ${formatValue(options.granularity)}`);
+    this.groupSize = null;
+    if (this.granularity === 'group') {
+      const groupSize = options.groupSize ?? 256;
+      // The kernels apply group scales per 256-column block (see packTernary).
+      if (!Number.isSafeInteger(groupSize) || groupSize < 256 || groupSize % 256 !== 0)
+        throw new BitNetRangeError(ErrorCode.UNSUPPORTED, op, `groupSize must be a positive multiple of 256 (the kernels' block), got ${formatValue(options.groupSize)}`);
+      this.groupSize = groupSize;
+    } else if (options.groupSize !== undefined) {
+      throw invalidArgument(op, `groupSize is only for granularity 'group', got granularity '${this.granularity}'`);
+    }
     if (typeof this.hasBias !== 'boolean' || typeof this.subLayerNorm !== 'boolean') throw invalidArgument(op, 'bias and subLayerNorm must be booleans');
     this.#pool = options.pool;
     this.#bias = this.hasBias ? new Float32Array(this.outFeatures) : null;
@@ -250,7 +272,10 @@ export class BitLinear implements Disposable {
    * no latent weights until trained: the first `sgdStep` starts from the
    * dequantized weights.
    */
-  static fromPacked(weight: PackedTernaryTensor, options: { bias?: BitNetTensor | null; normWeight?: BitNetTensor | null; subLayerNorm?: boolean; normEpsilon?: number; granularity?: 'tensor' | 'row'; pool?: TensorMemoryPool } = {}): BitLinear {
+  static fromPacked(
+    weight: PackedTernaryTensor,
+    options: { bias?: BitNetTensor | null; normWeight?: BitNetTensor | null; subLayerNorm?: boolean; normEpsilon?: number; granularity?: BitLinearGranularity; groupSize?: number; pool?: TensorMemoryPool } = {},
+  ): BitLinear {
     const op = 'BitLinear.fromPacked';
     if (!(weight instanceof PackedTernaryTensor)) throw invalidArgument(op, `weight must be a PackedTernaryTensor, got ${formatValue(weight)}`);
     if (weight.disposed) throw new DisposedError(op, 'weight');
@@ -260,9 +285,28 @@ export class BitLinear implements Disposable {
     const biasData = options.bias === undefined || options.bias === null ? null : copyParameter(op, 'bias', options.bias, [outFeatures]);
     const normData = options.normWeight === undefined || options.normWeight === null ? null : copyParameter(op, 'normWeight', options.normWeight, [inFeatures]);
     if (normData && options.subLayerNorm === false) throw invalidArgument(op, 'normWeight given but subLayerNorm is false');
-    const layer = BitLinear.#blank({ inFeatures, outFeatures, bias: biasData !== null, subLayerNorm: options.subLayerNorm ?? normData !== null, normEpsilon: options.normEpsilon, granularity: options.granularity, pool: options.pool });
+    // Group-scaled weights (ggml blocks whose scales differ in a row) keep their groups when the
+    // layer is trained, unless the caller asks for another granularity.
+    const converted = weight.convert('i2_r4');
+    const grouped = options.granularity === undefined && converted.groupSize !== null;
+    let layer: BitLinear;
     try {
-      layer.#packed = weight.convert('i2_r4').packed;
+      layer = BitLinear.#blank({
+        inFeatures,
+        outFeatures,
+        bias: biasData !== null,
+        subLayerNorm: options.subLayerNorm ?? normData !== null,
+        normEpsilon: options.normEpsilon,
+        granularity: grouped ? 'group' : options.granularity,
+        groupSize: grouped ? (converted.groupSize as number) : options.groupSize,
+        pool: options.pool,
+      });
+    } catch (error) {
+      converted.dispose();
+      throw error;
+    }
+    try {
+      layer.#packed = converted.packed;
       if (biasData) layer.#bias = biasData;
       if (layer.subLayerNorm) layer.#normWeight = normData ? f32Tensor(normData, [inFeatures], layer.#pool) : BitNetTensor.ones([inFeatures], { pool: layer.#pool });
       return layer;
@@ -288,7 +332,7 @@ export class BitLinear implements Disposable {
 
   /** Quantizes latent weights, packs them, and swaps them in only when both succeed. */
   #setLatent(latent: Float32Array): void {
-    const ternary = quantize158Native(latent, this.outFeatures, this.inFeatures, { granularity: this.granularity });
+    const ternary = quantize158Native(latent, this.outFeatures, this.inFeatures, { granularity: this.granularity, ...(this.groupSize !== null ? { groupSize: this.groupSize } : {}) });
     const packed = packTernaryNative(ternary, 'i2_r4');
     this.#packed?.dispose();
     this.#packed = packed;
@@ -589,11 +633,17 @@ export class BitLinear implements Disposable {
     if (layout !== 'i2_r4' && layout !== 'tq2_0' && layout !== 'tq1_0') throw invalidArgument(op, `layout must be 'i2_r4', 'tq2_0' or 'tq1_0', got ${formatValue(layout)}`);
     if (options.metadata !== undefined && (typeof options.metadata !== 'object' || options.metadata === null)) throw invalidArgument(op, 'metadata must be an object of strings');
     const tensors = new Map<string, BitNetTensor>();
+    let weightGroupSize: number | null = null;
     try {
       const converted = new PackedTernaryTensor(packed).convert(layout);
       try {
         tensors.set('weight', BitNetTensor.fromBytes(converted.packed.data, [converted.byteLength], BitNetDType.U8, { pool: this.#pool }));
-        if (layout === 'i2_r4') tensors.set('weight_scale', f32Tensor(converted.packed.scales as Float32Array, [this.outFeatures], this.#pool));
+        if (layout === 'i2_r4') {
+          const scales = converted.packed.scales as Float32Array;
+          const groupSize = converted.packed.groupSize;
+          tensors.set('weight_scale', f32Tensor(scales, groupSize === null ? [this.outFeatures] : [this.outFeatures, scales.length / this.outFeatures], this.#pool));
+          if (groupSize !== null) weightGroupSize = groupSize;
+        }
       } finally {
         converted.dispose();
       }
@@ -615,6 +665,9 @@ export class BitLinear implements Disposable {
       sub_layer_norm: String(this.subLayerNorm),
       norm_epsilon: String(this.normEpsilon),
       granularity: this.granularity,
+      // The layer's quantization groups, and (i2_r4 only) the groups of the stored bytes and scales.
+      ...(this.groupSize !== null ? { group_size: String(this.groupSize) } : {}),
+      ...(weightGroupSize !== null ? { weight_group_size: String(weightGroupSize) } : {}),
     };
     return { tensors, metadata };
   }
@@ -678,7 +731,9 @@ export class BitLinear implements Disposable {
     const normEpsilon = Number(metadata.norm_epsilon);
     if (!(normEpsilon > 0) || !Number.isFinite(normEpsilon)) throw bad(`metadata norm_epsilon ${formatValue(metadata.norm_epsilon)} is not a finite number > 0`);
     const granularity = metadata.granularity;
-    if (granularity !== 'tensor' && granularity !== 'row') throw bad(`metadata granularity ${formatValue(granularity)} is not "tensor" or "row"`);
+    if (granularity !== 'tensor' && granularity !== 'row' && granularity !== 'group') throw bad(`metadata granularity ${formatValue(granularity)} is not "tensor", "row" or "group"`);
+    const groupSize = granularity === 'group' ? integer('group_size') : undefined;
+    if (granularity !== 'group' && metadata.group_size !== undefined) throw bad(`metadata group_size is set but granularity is "${granularity}"`);
     const layout = metadata.layout as TernaryLayout;
     if (layout !== 'i2_r4' && layout !== 'tq2_0' && layout !== 'tq1_0') throw bad(`metadata layout ${formatValue(metadata.layout)} is not i2_r4, tq2_0 or tq1_0`);
     const expected = new Set(['weight', ...(layout === 'i2_r4' ? ['weight_scale'] : []), ...(hasBias ? ['bias'] : []), ...(subLayerNorm ? ['norm_weight'] : [])]);
@@ -698,18 +753,21 @@ export class BitLinear implements Disposable {
     };
     if (layout !== 'i2_r4' && inFeatures % 256 !== 0) throw bad(`layout ${layout} needs in_features to be a multiple of 256, got ${inFeatures}`);
     const weightBytes = entry('weight', BitNetDType.U8, [packedTernaryBytes(layout, outFeatures, inFeatures)]);
-    const scales = layout === 'i2_r4' ? finite('weight_scale', [outFeatures]) : null;
+    const weightGroupSize = metadata.weight_group_size === undefined ? null : integer('weight_group_size');
+    if (weightGroupSize !== null && layout !== 'i2_r4') throw bad(`metadata weight_group_size is for layout i2_r4, not ${layout}`);
+    const scaleShape = weightGroupSize === null ? [outFeatures] : [outFeatures, Math.ceil(inFeatures / weightGroupSize)];
+    const scales = layout === 'i2_r4' ? finite('weight_scale', scaleShape) : null;
     const bias = hasBias ? finite('bias', [outFeatures]) : null;
     const normWeight = subLayerNorm ? finite('norm_weight', [inFeatures]) : null;
     const latent = tensors.has('weight_latent') ? finite('weight_latent', [outFeatures, inFeatures]) : null;
     let packed: PackedTernaryTensor;
     try {
-      packed = PackedTernaryTensor.fromTensor(weightBytes, { layout, rows: outFeatures, columns: inFeatures, scales: scales ? Float32Array.from(f32Data(scales, op)) : null });
+      packed = PackedTernaryTensor.fromTensor(weightBytes, { layout, rows: outFeatures, columns: inFeatures, scales: scales ? Float32Array.from(f32Data(scales, op)) : null, groupSize: weightGroupSize });
     } catch (error) {
       throw bad(`tensor "weight" is not valid ${layout} data: ${(error as Error).message}`, error);
     }
     try {
-      const layer = BitLinear.fromPacked(packed, { bias, normWeight, subLayerNorm, normEpsilon, granularity, pool });
+      const layer = BitLinear.fromPacked(packed, { bias, normWeight, subLayerNorm, normEpsilon, granularity, groupSize, pool });
       if (latent) layer.#latent = Float32Array.from(f32Data(latent, op));
       return layer;
     } finally {

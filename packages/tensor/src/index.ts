@@ -20,7 +20,7 @@ export {
   packTernary, quantize158, quantize1Bit, quantizeActivations, unpackTernary,
   type Quantize158Options, type TernaryGranularity, type TernaryLayout,
 } from './quantization.js';
-export { BitLinear, type BitLinearForwardOptions, type BitLinearGradients, type BitLinearOptions, type BitLinearSaveOptions } from './bitlinear.js';
+export { BitLinear, type BitLinearForwardOptions, type BitLinearGradients, type BitLinearGranularity, type BitLinearOptions, type BitLinearSaveOptions } from './bitlinear.js';
 export { ternaryKernelTiers, type TernaryTier } from '@bitnet/native';
 export { bf16ToNumber, f16ToNumber, numberToBF16, numberToF16 } from './half.js';
 

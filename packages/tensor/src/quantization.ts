@@ -390,7 +390,9 @@ export function dequantizeActivations(q: QuantizedActivations, pool?: TensorMemo
  * three byte layouts, held in 64-byte aligned native memory:
  * - `i2_r4` (dtype I2): our kernel layout, 2-bit codes in tiles of 4 rows ×
  *   256 columns (rows padded to 4, columns to 256 with zero weights), plus one
- *   float32 scale per row beside the codes;
+ *   float32 scale per row beside the codes — or, group-scaled (`groupSize`, a
+ *   multiple of 256), one per row and group of columns, each group's codes
+ *   stored as its own i2_r4 matrix;
  * - `tq2_0` (dtype TQ2_0) and `tq1_0` (dtype TQ1_0): ggml's blocks of 256
  *   weights with an fp16 scale inside each block (columns % 256 = 0).
  * Codes convert exactly between layouts; a scale going into a ggml block is
@@ -418,7 +420,13 @@ export class PackedTernaryTensor implements Disposable {
     return this.#packed;
   }
 
-  /** i2_r4: a copy of the float32 row scales; ggml layouts: null (their scales are in the blocks). */
+  /** i2_r4 with one scale per (row, group of this many columns); null: one per row (and for ggml layouts). */
+  get groupSize(): number | null { return this.#packed.groupSize; }
+
+  /**
+   * i2_r4: a copy of the float32 scales (one per row, or rows × groups row-major
+   * when `groupSize` is set); ggml layouts: null (their scales are in the blocks).
+   */
   get rowScales(): Float32Array | null {
     const scales = this.packed.scales;
     return scales ? Float32Array.from(scales) : null;
@@ -441,7 +449,7 @@ export class PackedTernaryTensor implements Disposable {
    * (padded shape, `rows`, `columns` and `scales` required), or a U8 tensor of
    * the bytes with `layout`, `rows` and `columns` (and `scales` for i2_r4).
    */
-  static fromTensor(tensor: BitNetTensor, options: { layout?: TernaryLayout; rows?: number; columns?: number; scales?: Float32Array | BitNetTensor | null } = {}): PackedTernaryTensor {
+  static fromTensor(tensor: BitNetTensor, options: { layout?: TernaryLayout; rows?: number; columns?: number; scales?: Float32Array | BitNetTensor | null; groupSize?: number | null } = {}): PackedTernaryTensor {
     const op = 'PackedTernaryTensor.fromTensor';
     if (!(tensor instanceof BitNetTensor)) throw invalidArgument(op, `expected a BitNetTensor, got ${formatValue(tensor)}`);
     if (tensor.isDisposed) throw new DisposedError(op, 'tensor');
@@ -479,18 +487,18 @@ export class PackedTernaryTensor implements Disposable {
       const bytes = new Uint8Array(at.buffer, at.byteOffset, source.byteSize);
       if (bytes.byteLength !== packedTernaryBytes(layout, rows, columns))
         throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `${bytes.byteLength} bytes given, ${layout} [${rows}, ${columns}] needs ${packedTernaryBytes(layout, rows, columns)}`);
-      return new PackedTernaryTensor(PackedTernary.fromBytes(layout, rows, columns, bytes, scales));
+      return new PackedTernaryTensor(PackedTernary.fromBytes(layout, rows, columns, bytes, scales, options.groupSize ?? null));
     } finally {
       source.dispose();
     }
   }
 
-  /** Bytes already in a layout (copied, decoded once to reject corrupt data). */
-  static fromBytes(layout: TernaryLayout, rows: number, columns: number, data: Uint8Array, scales: Float32Array | null = null): PackedTernaryTensor {
-    return new PackedTernaryTensor(PackedTernary.fromBytes(layout, rows, columns, data, scales));
+  /** Bytes already in a layout (copied, decoded once to reject corrupt data); `groupSize` for group-scaled i2_r4. */
+  static fromBytes(layout: TernaryLayout, rows: number, columns: number, data: Uint8Array, scales: Float32Array | null = null, groupSize: number | null = null): PackedTernaryTensor {
+    return new PackedTernaryTensor(PackedTernary.fromBytes(layout, rows, columns, data, scales, groupSize));
   }
 
-  /** Exact inverse of packing: i2_r4 → per-row scales; ggml layouts → per-block (group of 256) fp16 scales. */
+  /** Exact inverse of packing: i2_r4 → per-row (or per-group) scales; ggml layouts → per-block (group of 256) fp16 scales. */
   unpack(pool?: TensorMemoryPool): TernaryTensor {
     return TernaryTensor.fromTernaryWeights(unpackTernaryNative(this.packed), undefined, pool);
   }
@@ -512,9 +520,10 @@ export class PackedTernaryTensor implements Disposable {
 
 /**
  * Packs ternary weights (a 2-D view [rows, columns] of them: leading axes are
- * merged into rows). i2_r4 needs one scale per row (tensor and row scales, or
- * group scales equal within each row); ggml layouts need columns % 256 = 0
- * and group scales of whole 256-blocks.
+ * merged into rows). i2_r4 keeps one scale per row when it can (tensor and
+ * row scales, or group scales equal within each row) and is group-scaled
+ * otherwise (groups of whole 256-column blocks); ggml layouts need
+ * columns % 256 = 0 and group scales of whole 256-blocks.
  */
 export function packTernary(ternary: TernaryTensor, layout: TernaryLayout = 'i2_r4'): PackedTernaryTensor {
   const op = 'packTernary';

@@ -74,22 +74,72 @@ struct Workspace {
   float* xscale;
   int32_t* xsum;
   int32_t* dots;   // batch × padded rows
+  int8_t* xg;      // group-scaled weights: xp regrouped group-major ([group][token][group blocks × 256])
+  int32_t* gsum;   // group-scaled weights: Σ activations per (group, token)
 };
 
-Workspace workspace(size_t batch, size_t columns, size_t padded_rows) {
+Workspace workspace(size_t batch, size_t columns, size_t padded_rows, size_t groups = 0) {
   static thread_local Scratch scratch;
   size_t blocks = blocks_for(columns);
   auto round = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
   size_t q_bytes = round(batch * columns), xp_bytes = round(batch * blocks * kBlockWeights);
   size_t s_bytes = round(batch * 4), sum_bytes = round(batch * 4), dot_bytes = round(batch * padded_rows * 4);
-  auto* base = static_cast<uint8_t*>(scratch.get(q_bytes + xp_bytes + s_bytes + sum_bytes + dot_bytes));
+  size_t xg_bytes = groups ? xp_bytes : 0, gsum_bytes = round(groups * batch * 4);
+  auto* base = static_cast<uint8_t*>(
+      scratch.get(q_bytes + xp_bytes + s_bytes + sum_bytes + dot_bytes + xg_bytes + gsum_bytes));
   Workspace w;
   w.q = reinterpret_cast<int8_t*>(base);
-  w.xp = reinterpret_cast<int8_t*>(base + q_bytes);
-  w.xscale = reinterpret_cast<float*>(base + q_bytes + xp_bytes);
-  w.xsum = reinterpret_cast<int32_t*>(base + q_bytes + xp_bytes + s_bytes);
-  w.dots = reinterpret_cast<int32_t*>(base + q_bytes + xp_bytes + s_bytes + sum_bytes);
+  base += q_bytes;
+  w.xp = reinterpret_cast<int8_t*>(base);
+  base += xp_bytes;
+  w.xscale = reinterpret_cast<float*>(base);
+  base += s_bytes;
+  w.xsum = reinterpret_cast<int32_t*>(base);
+  base += sum_bytes;
+  w.dots = reinterpret_cast<int32_t*>(base);
+  base += dot_bytes;
+  w.xg = reinterpret_cast<int8_t*>(base);
+  base += xg_bytes;
+  w.gsum = reinterpret_cast<int32_t*>(base);
   return w;
+}
+
+// Where group g of a group-scaled matrix starts: its blocks, codes and activations.
+struct Group {
+  size_t first_block, blocks;
+  const uint8_t* codes;
+  const int8_t* xg;
+  const int32_t* gsum;
+};
+
+Group group_of(const PackedView& w, const Workspace& ws, size_t batch, size_t g) {
+  size_t blocks = blocks_for(w.columns), per = group_blocks_of(w.group_blocks, blocks);
+  Group group;
+  group.first_block = g * per;
+  group.blocks = std::min(per, blocks - group.first_block);
+  // Every earlier group is full (per blocks), so offsets are proportional to first_block.
+  group.codes = w.codes + tiles_for(w.rows) * kTileRows * group.first_block * kBlockBytes;
+  group.xg = ws.xg + batch * group.first_block * kBlockWeights;
+  group.gsum = ws.gsum + g * batch;
+  return group;
+}
+
+// Copies tokens [begin, end) of the token-major permuted activations into the
+// group-major order the per-group kernel calls read, with per-group sums.
+void regroup_activations(const PackedView& w, const Workspace& ws, size_t batch, size_t begin, size_t end) {
+  size_t blocks = blocks_for(w.columns), groups = groups_for(w.columns, w.group_blocks);
+  for (size_t g = 0; g < groups; ++g) {
+    Group group = group_of(w, ws, batch, g);
+    size_t bytes = group.blocks * kBlockWeights;
+    for (size_t n = begin; n < end; ++n) {
+      const int8_t* from = ws.xp + (n * blocks + group.first_block) * kBlockWeights;
+      int8_t* to = ws.xg + batch * group.first_block * kBlockWeights + n * bytes;
+      std::memcpy(to, from, bytes);
+      int32_t sum = 0;
+      for (size_t i = 0; i < bytes; ++i) sum += from[i];
+      ws.gsum[g * batch + n] = sum;
+    }
+  }
 }
 
 size_t pool_threads(size_t requested) {
@@ -104,20 +154,15 @@ void check_k(size_t columns, const char* op) {
                        " exceed the int32 accumulation limit of 4194304");
 }
 
-// Runs the integer kernel over the pool, then `finish(tile_begin, tile_end)` on
-// the same thread. Threads claim contiguous chunks of tiles from a shared
-// counter: each chunk is one sequential weight stream (prefetch-friendly), and
-// a thread that starts late (a busy core) simply claims fewer. Every tile's
-// result is independent of the thread that computed it.
-template <typename Finish>
-void run_tiles(const Kernels& k, const PackedView& w, const Workspace& ws, size_t batch, size_t threads,
-               Finish finish) {
+// Runs `range(tile_begin, tile_end)` over the pool (the integer kernel and its
+// epilogue, on the same thread). Threads claim contiguous chunks of tiles from
+// a shared counter: each chunk is one sequential weight stream
+// (prefetch-friendly), and a thread that starts late (a busy core) simply
+// claims fewer. Every tile's result is independent of the thread that computed it.
+template <typename Range>
+void run_tiles(const PackedView& w, size_t threads, Range range) {
   size_t tiles = tiles_for(w.rows), blocks = blocks_for(w.columns);
   size_t used = std::min(pool_threads(threads), std::max<size_t>(1, tiles));
-  auto range = [&](size_t begin, size_t end) {
-    k.gemm_int(w.codes, blocks, begin, end, ws.xp, ws.xsum, batch, ws.dots);
-    finish(begin, end);
-  };
   if (used == 1) {
     range(0, tiles);
     return;
@@ -142,6 +187,16 @@ void run_tiles(const Kernels& k, const PackedView& w, const Workspace& ws, size_
         }
       },
       used);
+}
+
+// Calls `visit(n, row, tile_dots_index)` for every real row of tiles [begin, end).
+template <typename Visit>
+void for_each_result(size_t rows, size_t batch, size_t tile_begin, size_t tile_end, Visit visit) {
+  for (size_t n = 0; n < batch; ++n)
+    for (size_t t = tile_begin; t < tile_end; ++t) {
+      size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
+      for (size_t r = 0; r < here; ++r) visit(n, row0 + r, (t * batch + n) * kTileRows + r);
+    }
 }
 
 }  // namespace
@@ -195,13 +250,20 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
   check_k(w.columns, "ternaryMatmul");
   if (batch == 0 || w.rows == 0) return;
   size_t tiles = tiles_for(w.rows), blocks = blocks_for(w.columns), stride = tiles * kTileRows;
-  Workspace ws = workspace(batch, w.columns, stride);
+  const size_t groups = w.group_blocks ? groups_for(w.columns, w.group_blocks) : 0;
+  if (w.group_blocks && groups == 0) {  // no columns, so no group scales: every dot is 0
+    for (size_t n = 0; n < batch; ++n)
+      for (size_t r = 0; r < w.rows; ++r) y[n * w.rows + r] = bias ? 0.0f + bias[r] : 0.0f;
+    return;
+  }
+  Workspace ws = workspace(batch, w.columns, stride, groups);
   const size_t columns = w.columns;
   auto prepare = [&](size_t begin, size_t end) {
     quantize_activations(x + begin * columns, end - begin, columns, ws.q + begin * columns, ws.xscale + begin,
                          "ternaryMatmul", begin);
     for (size_t n = begin; n < end; ++n)
       ws.xsum[n] = permute_activations(ws.q + n * columns, columns, ws.xp + n * blocks * kBlockWeights);
+    if (groups) regroup_activations(w, ws, batch, begin, end);
   };
   // Large batches quantize on every thread (a pass over batch × k floats); a
   // NaN found by any thread is rethrown here by the pool.
@@ -212,19 +274,31 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
     global_thread_pool().run([&](size_t t, size_t n) { prepare(batch * t / n, batch * (t + 1) / n); }, prep_threads);
   }
   const size_t rows = w.rows;
-  run_tiles(k, w, ws, batch, threads, [&](size_t tile_begin, size_t tile_end) {
-    for (size_t n = 0; n < batch; ++n) {
-      float* out = y + n * rows;
-      const float xs = ws.xscale[n];
-      for (size_t t = tile_begin; t < tile_end; ++t) {
-        const int32_t* dots = ws.dots + (t * batch + n) * kTileRows;
-        size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
-        for (size_t r = 0; r < here; ++r) {
-          float value = static_cast<float>(dots[r]) * (w.scales[row0 + r] * xs);
-          out[row0 + r] = bias ? value + bias[row0 + r] : value;
-        }
-      }
+  if (groups == 0) {
+    run_tiles(w, threads, [&](size_t begin, size_t end) {
+      k.gemm_int(w.codes, blocks, begin, end, ws.xp, ws.xsum, batch, ws.dots);
+      for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t at) {
+        float value = static_cast<float>(ws.dots[at]) * (w.scales[row] * ws.xscale[n]);
+        y[n * rows + row] = bias ? value + bias[row] : value;
+      });
+    });
+    return;
+  }
+  // Group-scaled: one kernel call per group over the same tiles, the group
+  // dots scaled and added in float (in y) in group order.
+  run_tiles(w, threads, [&](size_t begin, size_t end) {
+    for (size_t g = 0; g < groups; ++g) {
+      Group group = group_of(w, ws, batch, g);
+      k.gemm_int(group.codes, group.blocks, begin, end, group.xg, group.gsum, batch, ws.dots);
+      for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t at) {
+        float value = static_cast<float>(ws.dots[at]) * w.scales[row * groups + g];
+        y[n * rows + row] = g ? y[n * rows + row] + value : value;
+      });
     }
+    for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t) {
+      float value = y[n * rows + row] * ws.xscale[n];
+      y[n * rows + row] = bias ? value + bias[row] : value;
+    });
   });
 }
 
@@ -233,16 +307,30 @@ void matmul_int(const PackedView& w, const int8_t* xq, size_t batch, int32_t* ou
   check_k(w.columns, "ternaryMatmulInt8");
   if (batch == 0 || w.rows == 0) return;
   size_t tiles = tiles_for(w.rows), blocks = blocks_for(w.columns), stride = tiles * kTileRows;
-  Workspace ws = workspace(batch, w.columns, stride);
+  const size_t groups = w.group_blocks ? groups_for(w.columns, w.group_blocks) : 0;
+  if (w.group_blocks && groups == 0) {
+    std::memset(out, 0, batch * w.rows * sizeof(int32_t));
+    return;
+  }
+  Workspace ws = workspace(batch, w.columns, stride, groups);
   for (size_t n = 0; n < batch; ++n)
     ws.xsum[n] = permute_activations(xq + n * w.columns, w.columns, ws.xp + n * blocks * kBlockWeights);
+  if (groups) regroup_activations(w, ws, batch, 0, batch);
   const size_t rows = w.rows;
-  run_tiles(k, w, ws, batch, threads, [&](size_t tile_begin, size_t tile_end) {
-    for (size_t n = 0; n < batch; ++n)
-      for (size_t t = tile_begin; t < tile_end; ++t) {
-        size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
-        std::memcpy(out + n * rows + row0, ws.dots + (t * batch + n) * kTileRows, here * 4);
-      }
+  run_tiles(w, threads, [&](size_t begin, size_t end) {
+    if (groups == 0) {
+      k.gemm_int(w.codes, blocks, begin, end, ws.xp, ws.xsum, batch, ws.dots);
+      for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t at) { out[n * rows + row] = ws.dots[at]; });
+      return;
+    }
+    // Exact in int32: the whole sum is bounded by check_k, so every partial sum is too.
+    for (size_t g = 0; g < groups; ++g) {
+      Group group = group_of(w, ws, batch, g);
+      k.gemm_int(group.codes, group.blocks, begin, end, group.xg, group.gsum, batch, ws.dots);
+      for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t at) {
+        out[n * rows + row] = g ? out[n * rows + row] + ws.dots[at] : ws.dots[at];
+      });
+    }
   });
 }
 

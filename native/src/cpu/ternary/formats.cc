@@ -2,6 +2,7 @@
 // Pack / unpack of the ternary formats (i2_r4, TQ2_0, TQ1_0), fp16 scales and
 // int8 activation quantization. Baseline code: it defines the bit layouts that
 // every kernel tier reads.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -97,25 +98,31 @@ uint16_t float_to_half(float value) { return bitnet::float_to_half(value); }
 
 float half_to_float(uint16_t half) { return bitnet::half_to_float(half); }
 
-void pack_i2(const int8_t* values, size_t rows, size_t columns, uint8_t* codes) {
-  size_t blocks = blocks_for(columns), tiles = tiles_for(rows);
-  for (size_t t = 0; t < tiles; ++t)
-    for (size_t b = 0; b < blocks; ++b)
-      for (size_t r = 0; r < kTileRows; ++r) {
-        uint8_t* out = codes + ((t * blocks + b) * kTileRows + r) * kBlockBytes;
-        size_t row = t * kTileRows + r;
-        if (row < rows) pack_block(values, columns, row, b, out, "packTernary");
-        else std::memset(out, 0x55, kBlockBytes);  // code 1 everywhere: zero weights
-      }
+namespace {
+// Group g (blocks [b0, b0 + gb)) starts after every earlier group's tiles × blocks.
+template <typename Visit>
+void for_each_i2_block(size_t rows, size_t columns, size_t group_blocks, Visit visit) {
+  size_t blocks = blocks_for(columns), tiles = tiles_for(rows), per = group_blocks_of(group_blocks, blocks);
+  for (size_t b0 = 0; b0 < blocks; b0 += per) {
+    size_t gb = std::min(per, blocks - b0), base = tiles * kTileRows * b0;
+    for (size_t t = 0; t < tiles; ++t)
+      for (size_t j = 0; j < gb; ++j)
+        for (size_t r = 0; r < kTileRows; ++r) visit(t * kTileRows + r, b0 + j, (base + (t * gb + j) * kTileRows + r) * kBlockBytes);
+  }
+}
+}  // namespace
+
+void pack_i2(const int8_t* values, size_t rows, size_t columns, uint8_t* codes, size_t group_blocks) {
+  for_each_i2_block(rows, columns, group_blocks, [&](size_t row, size_t b, size_t offset) {
+    if (row < rows) pack_block(values, columns, row, b, codes + offset, "packTernary");
+    else std::memset(codes + offset, 0x55, kBlockBytes);  // code 1 everywhere: zero weights
+  });
 }
 
-void unpack_i2(const uint8_t* codes, size_t rows, size_t columns, int8_t* values) {
-  size_t blocks = blocks_for(columns);
-  for (size_t row = 0; row < rows; ++row)
-    for (size_t b = 0; b < blocks; ++b) {
-      size_t t = row / kTileRows, r = row % kTileRows;
-      unpack_block(codes + ((t * blocks + b) * kTileRows + r) * kBlockBytes, columns, row, b, values, "unpackTernary");
-    }
+void unpack_i2(const uint8_t* codes, size_t rows, size_t columns, int8_t* values, size_t group_blocks) {
+  for_each_i2_block(rows, columns, group_blocks, [&](size_t row, size_t b, size_t offset) {
+    if (row < rows) unpack_block(codes + offset, columns, row, b, values, "unpackTernary");
+  });
 }
 
 void pack_tq2(const int8_t* values, const float* block_scales, size_t rows, size_t columns, uint8_t* out) {

@@ -13,6 +13,13 @@
 //     ((t * blocks + b) * 4 + r) * 64. One tile is one contiguous stream, and
 //     one block step feeds 4 rows from one activation load.
 //   - scales: one float32 per row, outside the code buffer (w = value · scale).
+//   - group-scaled variant (ggml TQ2_0/TQ1_0 blocks whose scales differ inside
+//     a row, or quantize158's 'group' granularity): the columns are cut into
+//     groups of `group_blocks` blocks, each group stored as its own i2_r4
+//     matrix (tiles × its blocks) one after the other, with one float32 scale
+//     per (row, group). The existing kernels run once per group; the driver
+//     adds the group dots in float. group_blocks = 0 (or ≥ blocks) is the plain
+//     layout, byte for byte, and the total size is the same either way.
 // Activations are int8 with one float32 scale per token (row of x), permuted
 // per 256-block into the same element order as the codes (see
 // permute_activations), so every SIMD width reads them contiguously.
@@ -35,6 +42,12 @@ constexpr size_t kTq1BlockBytes = 54;
 inline size_t blocks_for(size_t columns) { return (columns + kBlockWeights - 1) / kBlockWeights; }
 inline size_t tiles_for(size_t rows) { return (rows + kTileRows - 1) / kTileRows; }
 inline size_t i2_bytes(size_t rows, size_t columns) { return tiles_for(rows) * blocks_for(columns) * kTileRows * kBlockBytes; }
+// Blocks per group, 0 meaning one group of every block.
+inline size_t group_blocks_of(size_t group_blocks, size_t blocks) { return group_blocks == 0 || group_blocks > blocks ? blocks : group_blocks; }
+inline size_t groups_for(size_t columns, size_t group_blocks) {
+  size_t blocks = blocks_for(columns), per = group_blocks_of(group_blocks, blocks);
+  return per == 0 ? 0 : (blocks + per - 1) / per;
+}
 
 // Kernel variants. avx512vnni is its own variant (not a separate IsaTier) so
 // tests can run AVX-512 with and without VNNI on one machine.
@@ -75,8 +88,9 @@ const Kernels& kernels_for(Variant v);  // throws when unsupported
 
 // ---- formats (formats.cc) ----
 // values: rows × columns int8 in {-1, 0, 1} (row-major). Throws on other values.
-void pack_i2(const int8_t* values, size_t rows, size_t columns, uint8_t* codes);
-void unpack_i2(const uint8_t* codes, size_t rows, size_t columns, int8_t* values);
+// group_blocks: see the group-scaled variant above (0 = one group).
+void pack_i2(const int8_t* values, size_t rows, size_t columns, uint8_t* codes, size_t group_blocks = 0);
+void unpack_i2(const uint8_t* codes, size_t rows, size_t columns, int8_t* values, size_t group_blocks = 0);
 // TQ2_0 / TQ1_0: row-major, columns % 256 == 0, one fp16 scale per block
 // (block_scales: rows × columns/256 floats, rounded to fp16 on pack).
 void pack_tq2(const int8_t* values, const float* block_scales, size_t rows, size_t columns, uint8_t* out);
@@ -105,13 +119,15 @@ inline size_t permuted_index(size_t column) {
 // ---- drivers (driver.cc): threads over the global pool ----
 struct PackedView {
   const uint8_t* codes;  // i2_r4
-  const float* scales;   // rows
+  const float* scales;   // rows, or rows × groups (row-major) when group_blocks != 0
   size_t rows, columns;
+  size_t group_blocks = 0;  // 0: one scale per row
 };
 // y[n][r] = float(dot) · (scale[r] · xscale[n]) + bias[r]; identical float math for every variant.
+// Group-scaled: y[n][r] = (Σ_g float(dot_g) · scale[r][g], in group order) · xscale[n] + bias[r].
 void matmul(const PackedView& w, const float* x, size_t batch, const float* bias, float* y, size_t threads,
             Variant variant);
-// Integer path only: out[n][r] = Σ value · xq (exact).
+// Integer path only: out[n][r] = Σ value · xq (exact; group scales are not applied).
 void matmul_int(const PackedView& w, const int8_t* xq, size_t batch, int32_t* out, size_t threads, Variant variant);
 void matmul_f32(const float* w, size_t rows, size_t columns, const float* x, size_t batch, float* y, size_t threads,
                 Variant variant);
