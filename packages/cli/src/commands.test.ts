@@ -96,6 +96,52 @@ describe('bitnet quantize', () => {
     await file.close();
   });
 
+  it('quantizes per group of columns: scales [rows, groups] that load back into a group-scaled layer', async () => {
+    const rows = 8;
+    const columns = 768;
+    // Magnitude grows from group to group, so the three group scales of a row differ.
+    const weights = new Float32Array(rows * columns).map((_, i) => Math.sin(i * 12.9898) * 0.01 * (1 + Math.floor((i % columns) / 256)));
+    const input = path.join(dir, 'group-in.safetensors');
+    const output = path.join(dir, 'group-out.safetensors');
+    await writeSafetensors(input, new Map([['w', BitNetTensor.fromArray(weights, [rows, columns], BitNetDType.F32)]]));
+    const io = capture();
+    expect(await main(['quantize', input, output, '--granularity', 'group', '--group-size', '256', '--min-elements', '16', '--json'], io), io.stderr).toBe(0);
+    // Float64 reference: scale = mean|W| over each row's 256-column group, stored as float32.
+    const roundHalfEven = (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+    const expectedScales = new Float32Array(rows * 3);
+    const expected: number[] = [];
+    for (let r = 0; r < rows; r++)
+      for (let g = 0; g < 3; g++) {
+        let sum = 0;
+        for (let c = 256 * g; c < 256 * (g + 1); c++) sum += Math.abs(weights[r * columns + c]!);
+        expectedScales[r * 3 + g] = sum / 256;
+      }
+    for (let i = 0; i < weights.length; i++) {
+      const scale = expectedScales[Math.floor(i / columns) * 3 + Math.floor((i % columns) / 256)]!;
+      expected.push(Math.max(-1, Math.min(1, roundHalfEven(weights[i]! / scale))) || 0);
+    }
+    const file = await SafetensorsFile.open(output);
+    const plan = JSON.parse(file.metadata['bitnet.quantization']!);
+    expect(plan.w).toEqual({ layout: 'i2_r4', shape: [rows, columns], dtype: 'F32', granularity: 'group', groupSize: 256, weightGroupSize: 256 });
+    const bytes = await file.load('w');
+    const scales = await file.load('w.scale');
+    expect(scales.shape).toEqual([rows, 3]);
+    expect(Array.from(scales.rawElements() as Float32Array)).toEqual(Array.from(expectedScales));
+    const packed = PackedTernaryTensor.fromBytes('i2_r4', rows, columns, bytes.rawElements() as Uint8Array, scales.rawElements() as Float32Array, 256);
+    const values = packed.unpack();
+    expect(Array.from(values.values.rawElements() as Int8Array)).toEqual(expected);
+    for (const t of [bytes, scales]) t.dispose();
+    values.dispose();
+    packed.dispose();
+    await file.close();
+    const bad = capture();
+    expect(await main(['quantize', input, output, '--granularity', 'group', '--group-size', '100'], bad)).toBe(2);
+    expect(bad.stderr).toContain('--group-size must be a positive multiple of 256');
+    const stray = capture();
+    expect(await main(['quantize', input, output, '--group-size', '256'], stray)).toBe(2);
+    expect(stray.stderr).toContain('--group-size needs --granularity group');
+  });
+
   it('refuses to overwrite its input and checks the layout', async () => {
     const io = capture();
     expect(await main(['quantize', 'a.safetensors', 'a.safetensors'], io)).toBe(2);

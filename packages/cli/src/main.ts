@@ -60,13 +60,18 @@ const commands: Record<string, Command> = {
   },
   quantize: {
     help: quantizeHelp,
-    options: { layout: { type: 'string' }, granularity: { type: 'string' }, 'min-elements': { type: 'string' }, json: { type: 'boolean' } },
+    options: { layout: { type: 'string' }, granularity: { type: 'string' }, 'group-size': { type: 'string' }, 'min-elements': { type: 'string' }, json: { type: 'boolean' } },
     run: (io, values, positionals) => {
       if (positionals.length !== 2) throw new UsageError(`expected <in.safetensors> <out.safetensors>, got ${positionals.length} argument(s)`);
       const layout = (values.layout as string | undefined) ?? 'i2_r4';
       if (!['i2_r4', 'tq2_0', 'tq1_0'].includes(layout)) throw new UsageError(`--layout must be i2_r4, tq2_0 or tq1_0, got ${layout}`);
       const granularity = (values.granularity as string | undefined) ?? 'tensor';
-      if (!['tensor', 'row'].includes(granularity)) throw new UsageError(`--granularity must be tensor or row, got ${granularity}`);
+      if (!['tensor', 'row', 'group'].includes(granularity)) throw new UsageError(`--granularity must be tensor, row or group, got ${granularity}`);
+      const groupRaw = values['group-size'] as string | undefined;
+      if (groupRaw !== undefined && granularity !== 'group') throw new UsageError('--group-size needs --granularity group');
+      const groupSize = groupRaw === undefined ? undefined : Number(groupRaw);
+      if (groupSize !== undefined && (!Number.isInteger(groupSize) || groupSize < 256 || groupSize % 256 !== 0))
+        throw new UsageError(`--group-size must be a positive multiple of 256 (the kernels' block), got ${groupRaw}`);
       const minRaw = (values['min-elements'] as string | undefined) ?? '4096';
       const minElements = Number(minRaw);
       if (!Number.isInteger(minElements) || minElements < 1) throw new UsageError(`--min-elements must be a positive integer, got ${minRaw}`);
@@ -74,7 +79,8 @@ const commands: Record<string, Command> = {
         input: positionals[0]!,
         output: positionals[1]!,
         layout: layout as 'i2_r4' | 'tq2_0' | 'tq1_0',
-        granularity: granularity as 'tensor' | 'row',
+        granularity: granularity as 'tensor' | 'row' | 'group',
+        ...(groupSize !== undefined ? { groupSize } : {}),
         minElements,
         json: Boolean(values.json),
       });

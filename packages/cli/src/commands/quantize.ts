@@ -13,13 +13,17 @@ small tables) are copied unchanged. Prints the error each tensor gets.
 
 Options:
   --layout <l>         i2_r4 (our kernels' layout, default), tq2_0 or tq1_0 (ggml)
-  --granularity <g>    tensor (BitNet b1.58, default) or row: one scale per output row
+  --granularity <g>    tensor (BitNet b1.58, default), row (one scale per output row) or
+                       group (one scale per row and --group-size columns)
+  --group-size <n>     columns per scale with --granularity group: a multiple of 256 (default 256)
   --min-elements <n>   smaller tensors are copied, not quantized (default 4096)
   --json               print the summary as JSON
 
 Output: each quantized tensor <name> is stored as U8 bytes of the packed layout; for
-i2_r4 its float32 row scales are <name>.scale. The metadata entry "bitnet.quantization"
-maps each name to { layout, shape, dtype, granularity } so the file can be loaded back.
+i2_r4 its float32 scales are <name>.scale ([rows], or [rows, groups] for group-scaled
+i2_r4). The metadata entry "bitnet.quantization" maps each name to { layout, shape, dtype,
+granularity } (plus groupSize with group scales, and weightGroupSize when the i2_r4 bytes
+are group-scaled) so the file can be loaded back.
 `;
 
 interface TensorReport {
@@ -39,14 +43,15 @@ const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 
 export async function quantize(
   io: CommandIO,
-  options: { input: string; output: string; layout: 'i2_r4' | 'tq2_0' | 'tq1_0'; granularity: 'tensor' | 'row'; minElements: number; json: boolean },
+  options: { input: string; output: string; layout: 'i2_r4' | 'tq2_0' | 'tq1_0'; granularity: 'tensor' | 'row' | 'group'; groupSize?: number; minElements: number; json: boolean },
 ): Promise<number> {
   if (path.resolve(options.input) === path.resolve(options.output)) {
     throw new UsageError('the output must be another file than the input (the input is read while the output is written)');
   }
   const reader = await SafetensorsFile.open(options.input);
   const outputs = new Map<string, BitNetTensor>();
-  const plan: Record<string, { layout: string; shape: number[]; dtype: string; granularity: string }> = {};
+  const plan: Record<string, { layout: string; shape: number[]; dtype: string; granularity: string; groupSize?: number; weightGroupSize?: number }> = {};
+  const groupSize = options.granularity === 'group' ? (options.groupSize ?? 256) : undefined;
   const reports: TensorReport[] = [];
   const bar = progress(io, `quantizing ${path.basename(options.input)}`);
   const names = reader.names;
@@ -66,7 +71,7 @@ export async function quantize(
         throw new BitNetError(ErrorCode.SHAPE_MISMATCH, 'quantize', `${name} has ${columns} columns; the ${options.layout} layout needs a multiple of 256 (use --layout i2_r4)`);
       }
       const matrix = tensor.reshape([tensor.numel / columns, columns]);
-      const ternary = quantize158(matrix, { granularity: options.granularity });
+      const ternary = quantize158(matrix, { granularity: options.granularity, ...(groupSize !== undefined ? { groupSize } : {}) });
       const packed = ternary.pack(options.layout);
       const restored = packed.dequantize();
       // Error introduced, accumulated in float64.
@@ -86,12 +91,21 @@ export async function quantize(
       outputs.set(name, bytes);
       let bytesOut = bytes.byteSize;
       const scales = packed.rowScales;
+      const rows = matrix.shape[0]!;
       if (scales) {
-        const scaleTensor = BitNetTensor.fromArray(scales, [scales.length], BitNetDType.F32);
+        const scaleShape = packed.groupSize === null ? [scales.length] : [rows, scales.length / Math.max(rows, 1)];
+        const scaleTensor = BitNetTensor.fromArray(scales, scaleShape, BitNetDType.F32);
         outputs.set(`${name}.scale`, scaleTensor);
         bytesOut += scaleTensor.byteSize;
       }
-      plan[name] = { layout: options.layout, shape: [...tensor.shape], dtype, granularity: options.granularity };
+      plan[name] = {
+        layout: options.layout,
+        shape: [...tensor.shape],
+        dtype,
+        granularity: options.granularity,
+        ...(groupSize !== undefined ? { groupSize } : {}),
+        ...(packed.groupSize !== null ? { weightGroupSize: packed.groupSize } : {}),
+      };
       reports.push({
         name,
         shape: tensor.shape,
