@@ -360,6 +360,25 @@ describe('ternary kernels', () => {
     });
   }
 
+  it('every tier rounds activation ties to even, in the SIMD body and the tail alike', () => {
+    // absmax 127 makes the quantizer's multiplier exactly 1, so q = roundHalfEven(x); with identity
+    // weights of scale 1 and xScale = 1 the output is q itself.
+    const n = 100; // 96 in 16- and 32-wide steps, 4 in the tail
+    const values = new Int8Array(n * n);
+    for (let i = 0; i < n; i++) values[i * n + i] = 1;
+    const packed = packTernary({ rows: n, columns: n, values, scales: new Float32Array(n).fill(1), granularity: 'row', groupSize: null });
+    const x = new Float32Array(n);
+    const ties = [0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 126.5, -126.5, 3.5, -4.5];
+    for (let i = 0; i < n; i++) x[i] = ties[i % ties.length]! + (i % 7 === 0 ? 0.25 : 0);
+    x[13] = 127; // the absmax
+    x[99] = -126.5; // a tie in the tail
+    const expected = Float32Array.from(activationReference(x, 1, n).values);
+    // By hand: 0.75 → 1, -0.5 → 0, 1.5 → 2, 2.5 → 2, -2.5 → -2, 126.5 → 126, -126.5 → -126.
+    expect([expected[0], expected[1], expected[2], expected[4], expected[5], expected[6], expected[99]]).toEqual([1, 0, 2, 2, -2, 126, -126]);
+    for (const tier of tiers) expect(ternaryMatmul(packed, x, 1, { tier })).toEqual(expected);
+    expect(quantizeActivations(x, 1, n).values).toEqual(activationReference(x, 1, n).values);
+  });
+
   it('names the bad token when a large batch is quantized on several threads', () => {
     const packed = packTernary(randomTernary(4, 1024, 71));
     const x = randomFloats(70 * 1024, 72);

@@ -4,8 +4,10 @@
 // plain natural-order dot product and against the generic variant, for GEMV
 // and GEMM shapes (k not a multiple of 256, m = 1, padding rows, batch 1/3/17/33),
 // through the threaded driver and through the kernel entry on tile sub-ranges.
-// The float path (same epilogue everywhere) must be bit-exact with generic too;
-// the dense F32 baseline within 1e-5·Σ|w·x| of generic.
+// The float path (per-variant activation quantization, shared epilogue) must be
+// bit-exact with generic too, per-row and group-scaled; the activation loops
+// (absmax, rounding with ties) on their own as well; the dense F32 baseline
+// within 1e-5·Σ|w·x| of generic.
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
@@ -172,7 +174,7 @@ std::string check_matmul(Random& rng, Variant v) {
         if (kw[i] != kg[i])
           return text(name + " gemm_int %zux%zu batch %zu tiles [%zu, %zu) at %zu: %d vs generic %d", rows, columns,
                       batch, begin, end, i, kg[i], kw[i]);
-      // Float path: quantization and epilogue are shared, so bits must match generic.
+      // Float path: the variant's quantization loops and the shared epilogue must match generic's bits.
       std::vector<float> xf(batch * columns), bias(rows);
       for (auto& f : xf) f = rng.uniform(-3, 3);
       for (auto& f : bias) f = rng.uniform(-1, 1);
@@ -181,6 +183,26 @@ std::string check_matmul(Random& rng, Variant v) {
       matmul(view, xf.data(), batch, bias.data(), yg.data(), 2, v);
       if (std::memcmp(yw.data(), yg.data(), yw.size() * 4) != 0)
         return text(name + " matmul (float) %zux%zu batch %zu differs from generic", rows, columns, batch);
+      // Group-scaled (one scale per row and group of 1 or 2 blocks): same bits as generic, and the
+      // integer path still the plain dot product.
+      for (size_t group_blocks : {size_t(1), size_t(2)}) {
+        if (blocks < 2) break;
+        std::vector<uint8_t> grouped(i2_bytes(rows, columns));
+        pack_i2(w.data(), rows, columns, grouped.data(), group_blocks);
+        std::vector<float> group_scales(rows * groups_for(columns, group_blocks));
+        for (auto& f : group_scales) f = rng.uniform(0.01f, 1.0f);
+        PackedView gview{grouped.data(), group_scales.data(), rows, columns, group_blocks};
+        matmul(gview, xf.data(), batch, bias.data(), yw.data(), 1, Variant::generic);
+        matmul(gview, xf.data(), batch, bias.data(), yg.data(), 2, v);
+        if (std::memcmp(yw.data(), yg.data(), yw.size() * 4) != 0)
+          return text(name + " group-scaled matmul %zux%zu (groups of %zu blocks) batch %zu differs from generic", rows,
+                      columns, group_blocks, batch);
+        std::vector<int32_t> got(batch * rows, 0x5a5a5a5a);
+        matmul_int(gview, x.data(), batch, got.data(), 2, v);
+        if (got != want)
+          return text(name + " group-scaled matmul_int %zux%zu (groups of %zu blocks) batch %zu differs", rows, columns,
+                      group_blocks, batch);
+      }
       // Dense F32 baseline.
       std::vector<float> wf(rows * columns);
       for (auto& f : wf) f = rng.uniform(-1, 1);
@@ -198,12 +220,48 @@ std::string check_matmul(Random& rng, Variant v) {
   return "";
 }
 
+// absmax_bits and quantize_row against generic: every length around the SIMD widths, signed
+// zeros, NaN/Inf bits, and exact ties (multiplier 1, x = k + 0.5) that must round to even.
+std::string check_activation_loops(Random& rng, Variant v) {
+  const std::string name = variant_name(v);
+  const Kernels& mine = kernels_for(v);
+  const Kernels& generic = kernels_for(Variant::generic);
+  for (size_t columns : {size_t(0), size_t(1), size_t(7), size_t(15), size_t(16), size_t(17), size_t(31), size_t(32),
+                         size_t(33), size_t(63), size_t(100), size_t(2560)}) {
+    std::vector<float> x(columns);
+    for (size_t k = 0; k < columns; ++k)
+      x[k] = k % 3 == 0 ? static_cast<float>(static_cast<int>(rng.below(255)) - 127) + 0.5f : rng.uniform(-127, 127);
+    if (columns > 2) x[1] = -0.0f;
+    std::vector<int8_t> qm(columns + 1, 99), qg(columns + 1, 99);
+    mine.quantize_row(x.data(), columns, 1.0f, qm.data());
+    generic.quantize_row(x.data(), columns, 1.0f, qg.data());
+    if (qm != qg) return text(name + " quantize_row (ties) of %zu columns differs from generic", columns);
+    const float inverse = 127.0f / 3.1f;
+    for (auto& f : x) f = rng.uniform(-3.1f, 3.1f);
+    mine.quantize_row(x.data(), columns, inverse, qm.data());
+    generic.quantize_row(x.data(), columns, inverse, qg.data());
+    if (qm != qg) return text(name + " quantize_row of %zu columns differs from generic", columns);
+    if (mine.absmax_bits(x.data(), columns) != generic.absmax_bits(x.data(), columns))
+      return text(name + " absmax_bits of %zu columns differs from generic", columns);
+    for (float special : {INFINITY, -INFINITY, NAN, -7.5f}) {
+      if (columns == 0) break;
+      std::vector<float> y = x;
+      y[rng.below(columns)] = special;
+      if (mine.absmax_bits(y.data(), columns) != generic.absmax_bits(y.data(), columns))
+        return text(name + " absmax_bits of %zu columns with %g differs from generic", columns, special);
+    }
+  }
+  return "";
+}
+
 std::string check_ternary(IsaTier tier) {
   Random rng(static_cast<uint64_t>(tier) + 11);
   std::string problem = check_formats(rng);
   if (!problem.empty()) return problem;
-  for (Variant v : variants_of(tier))
+  for (Variant v : variants_of(tier)) {
+    if (!(problem = check_activation_loops(rng, v)).empty()) return problem;
     if (!(problem = check_matmul(rng, v)).empty()) return problem;
+  }
   return "";
 }
 

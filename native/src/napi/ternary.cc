@@ -200,13 +200,10 @@ Napi::Value quantize_activations(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     size_t batch = dim_arg(info, 1, op, "rows"), columns = dim_arg(info, 2, op, "columns");
     const float* x = array_of_length<float>(info[0], napi_float32_array, checked_product(batch, columns, op), op, "values");
-    std::vector<int8_t> q(batch * columns);
-    std::vector<float> scales(batch);
-    ternary::quantize_activations(x, batch, columns, q.data(), scales.data(), op);
-    Napi::Int8Array v = Napi::Int8Array::New(env, q.size());
-    if (!q.empty()) std::memcpy(v.Data(), q.data(), q.size());
+    // Straight into the returned arrays (a NaN throws and leaves them to the GC).
+    Napi::Int8Array v = Napi::Int8Array::New(env, batch * columns);
     Napi::Float32Array s = Napi::Float32Array::New(env, batch);
-    if (batch) std::memcpy(s.Data(), scales.data(), batch * 4);
+    ternary::quantize_activations(x, batch, columns, v.Data(), s.Data(), op);
     Napi::Object out = Napi::Object::New(env);
     out.Set("values", v);
     out.Set("scales", s);

@@ -66,11 +66,45 @@ void matmul_f32(const float* w, size_t rows, size_t columns, size_t row_begin, s
   }
 }
 
+uint32_t absmax_bits(const float* x, size_t columns) {
+  const uint32x4_t magnitude = vdupq_n_u32(0x7fffffffu);
+  uint32x4_t m0 = vdupq_n_u32(0), m1 = m0;
+  size_t k = 0;
+  for (; k + 8 <= columns; k += 8) {
+    m0 = vmaxq_u32(m0, vandq_u32(vreinterpretq_u32_f32(vld1q_f32(x + k)), magnitude));
+    m1 = vmaxq_u32(m1, vandq_u32(vreinterpretq_u32_f32(vld1q_f32(x + k + 4)), magnitude));
+  }
+  uint32_t max_bits = vmaxvq_u32(vmaxq_u32(m0, m1));
+  uint32_t tail = absmax_bits_generic(x + k, columns - k);
+  return tail > max_bits ? tail : max_bits;
+}
+
+// 16 activations per step: multiply, round to nearest-even int (FCVTNS), clamp, narrow.
+// No add follows the multiply, so nothing can fuse into an FMA.
+void quantize_row(const float* x, size_t columns, float inverse, int8_t* q) {
+  const float32x4_t scale = vdupq_n_f32(inverse);
+  const int32x4_t low = vdupq_n_s32(-127), high = vdupq_n_s32(127);
+  size_t k = 0;
+  for (; k + 16 <= columns; k += 16) {
+    int16x4_t half[4];
+    for (int j = 0; j < 4; ++j) {
+      int32x4_t v = vcvtnq_s32_f32(vmulq_f32(vld1q_f32(x + k + 4 * j), scale));
+      half[j] = vqmovn_s32(vmaxq_s32(vminq_s32(v, high), low));
+    }
+    int8x8_t a = vqmovn_s16(vcombine_s16(half[0], half[1]));
+    int8x8_t b = vqmovn_s16(vcombine_s16(half[2], half[3]));
+    vst1q_s8(q + k, vcombine_s8(a, b));
+  }
+  quantize_row_generic(x + k, columns - k, inverse, q + k);
+}
+
 }  // namespace
 
 void fill_neon(Kernels& k) {
   k.gemm_int = gemm_int;
   k.matmul_f32 = matmul_f32;
+  k.quantize_row = quantize_row;
+  k.absmax_bits = absmax_bits;
 }
 
 }  // namespace ternary

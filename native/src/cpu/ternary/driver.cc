@@ -260,7 +260,7 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
   const size_t columns = w.columns;
   auto prepare = [&](size_t begin, size_t end) {
     quantize_activations(x + begin * columns, end - begin, columns, ws.q + begin * columns, ws.xscale + begin,
-                         "ternaryMatmul", begin);
+                         "ternaryMatmul", begin, &k);
     for (size_t n = begin; n < end; ++n)
       ws.xsum[n] = permute_activations(ws.q + n * columns, columns, ws.xp + n * blocks * kBlockWeights);
     if (groups) regroup_activations(w, ws, batch, begin, end);

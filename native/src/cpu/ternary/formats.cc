@@ -221,29 +221,11 @@ void unpack_tq1(const uint8_t* data, size_t rows, size_t columns, int8_t* values
 }
 
 void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* q, float* scales, const char* op,
-                          size_t first_token) {
+                          size_t first_token, const Kernels* kernels) {
+  if (kernels == nullptr) kernels = &kernels_for(default_variant());
   for (size_t n = 0; n < batch; ++n) {
     const float* row = x + n * columns;
-    // |x| orders like the integer bits & 0x7fffffff, and NaN/Inf are exactly the
-    // values ≥ 0x7f800000: one integer max finds both, and vectorises (a float
-    // max or a NaN test would be a serial reduction without -ffast-math).
-    uint32_t lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t c = 0;
-    for (; c + 8 <= columns; c += 8)
-      for (size_t l = 0; l < 8; ++l) {
-        uint32_t bits;
-        std::memcpy(&bits, row + c + l, 4);
-        bits &= 0x7fffffffu;
-        lanes[l] = bits > lanes[l] ? bits : lanes[l];
-      }
-    uint32_t max_bits = 0;
-    for (size_t l = 0; l < 8; ++l) max_bits = lanes[l] > max_bits ? lanes[l] : max_bits;
-    for (; c < columns; ++c) {
-      uint32_t bits;
-      std::memcpy(&bits, row + c, 4);
-      bits &= 0x7fffffffu;
-      max_bits = bits > max_bits ? bits : max_bits;
-    }
+    uint32_t max_bits = kernels->absmax_bits(row, columns);
     if (max_bits >= 0x7f800000u) {
       for (size_t k = 0; k < columns; ++k)
         if (!std::isfinite(row[k]))
@@ -260,16 +242,8 @@ void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* 
       std::memset(out, 0, columns);
       continue;
     }
-    const float inverse = 127.0f / absmax;
     scales[n] = absmax / 127.0f;
-    for (size_t k = 0; k < columns; ++k) {
-      // Round half to even with float32 arithmetic, identical everywhere: adding and
-      // subtracting 1.5·2^23 rounds in the current (nearest-even) mode, |v| <= 127.
-      float v = row[k] * inverse;
-      float r = (v + 12582912.0f) - 12582912.0f;
-      int i = static_cast<int>(r);
-      out[k] = static_cast<int8_t>(i > 127 ? 127 : (i < -127 ? -127 : i));
-    }
+    kernels->quantize_row(row, columns, 127.0f / absmax, out);
   }
 }
 

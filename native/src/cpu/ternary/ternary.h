@@ -61,6 +61,13 @@ constexpr int kVariantCount = 5;
 // xsum[n] = Σ_k xq[n][k] (removes the +1 of the codes).
 using GemmIntFn = void (*)(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t tile_end, const int8_t* xp,
                            const int32_t* xsum, size_t batch, int32_t* out);
+// One token's int8 activations: q[k] = clamp(round_half_even(x[k] · inverse), -127, 127), the
+// product rounded to float32 first and the rounding in the current (nearest-even) mode, so every
+// variant gives the same bytes (SIMD: one multiply and one float → int conversion per lane).
+using QuantizeRowFn = void (*)(const float* x, size_t columns, float inverse, int8_t* q);
+// max over k of (bits of x[k]) & 0x7fffffff: |x| orders like these integers, and NaN/Inf are exactly
+// the values ≥ 0x7f800000, so one integer max finds the absmax and any non-finite value.
+using AbsmaxBitsFn = uint32_t (*)(const float* x, size_t columns);
 // Dense float32 reference matmul used as the F32 baseline: y[n][r] = Σ_k w[r][k] · x[n][k]
 // over rows [row_begin, row_end).
 using MatmulF32Fn = void (*)(const float* w, size_t rows, size_t columns, size_t row_begin, size_t row_end,
@@ -70,10 +77,15 @@ struct Kernels {
   Variant variant;
   GemmIntFn gemm_int;
   MatmulF32Fn matmul_f32;
+  QuantizeRowFn quantize_row;
+  AbsmaxBitsFn absmax_bits;
 };
 
 // Fillers, one per variant, each defined in its own ISA library.
 void fill_generic(Kernels& k);
+// The portable quantize_row, for the tails of the SIMD ones.
+void quantize_row_generic(const float* x, size_t columns, float inverse, int8_t* q);
+uint32_t absmax_bits_generic(const float* x, size_t columns);
 void fill_avx2(Kernels& k);
 void fill_avx512(Kernels& k);
 void fill_avx512vnni(Kernels& k);
@@ -105,8 +117,9 @@ float half_to_float(uint16_t half);
 // Int8 absmax per token: scale = absmax / 127, q = clamp(round_half_even(x · (127 / absmax)), -127, 127),
 // all float32 arithmetic. A zero row gets scale 0 and q = 0. Throws on NaN/Inf (names token and column).
 // first_token only numbers tokens in error messages when x is a slice of a larger batch.
+// The loops are the variant's absmax_bits and quantize_row (default: the variant BITNET_CPU_ISA selects).
 void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* q, float* scales, const char* op,
-                          size_t first_token = 0);
+                          size_t first_token = 0, const Kernels* kernels = nullptr);
 // Writes token n's int8 row into the permuted, zero-padded layout and returns its sum.
 int32_t permute_activations(const int8_t* q, size_t columns, int8_t* xp);
 // The element of natural column `column` lands at this permuted index (within the padded row).

@@ -115,11 +115,45 @@ void matmul_f32(const float* w, size_t rows, size_t columns, size_t row_begin, s
   }
 }
 
+uint32_t absmax_bits(const float* x, size_t columns) {
+  const __m256i magnitude = _mm256_set1_epi32(0x7fffffff);
+  __m256i m0 = _mm256_setzero_si256(), m1 = m0;
+  size_t k = 0;
+  for (; k + 16 <= columns; k += 16) {
+    m0 = _mm256_max_epu32(m0, _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k)), magnitude));
+    m1 = _mm256_max_epu32(m1, _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k + 8)), magnitude));
+  }
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_max_epu32(m0, m1));
+  uint32_t max_bits = absmax_bits_generic(x + k, columns - k);
+  for (uint32_t lane : lanes) max_bits = lane > max_bits ? lane : max_bits;
+  return max_bits;
+}
+
+// 32 activations per step: multiply, round to int (current mode, nearest-even), clamp, narrow.
+// No add follows the multiply, so nothing can fuse into an FMA.
+void quantize_row(const float* x, size_t columns, float inverse, int8_t* q) {
+  const __m256 scale = _mm256_set1_ps(inverse);
+  const __m256i low = _mm256_set1_epi32(-127), high = _mm256_set1_epi32(127);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);  // undo the per-lane interleave of the packs
+  size_t k = 0;
+  for (; k + 32 <= columns; k += 32) {
+    __m256i v[4];
+    for (int j = 0; j < 4; ++j)
+      v[j] = _mm256_max_epi32(_mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * j), scale)), high), low);
+    __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + k), _mm256_permutevar8x32_epi32(bytes, order));
+  }
+  quantize_row_generic(x + k, columns - k, inverse, q + k);
+}
+
 }  // namespace
 
 void fill_avx2(Kernels& k) {
   k.gemm_int = gemm_int;
   k.matmul_f32 = matmul_f32;
+  k.quantize_row = quantize_row;
+  k.absmax_bits = absmax_bits;
 }
 
 }  // namespace ternary

@@ -53,11 +53,40 @@ void matmul_f32(const float* w, size_t rows, size_t columns, size_t row_begin, s
   }
 }
 
+uint32_t absmax_bits(const float* x, size_t columns) {
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+  __m512i m0 = _mm512_setzero_si512(), m1 = m0;
+  size_t k = 0;
+  for (; k + 32 <= columns; k += 32) {
+    m0 = _mm512_max_epu32(m0, _mm512_and_si512(_mm512_loadu_si512(x + k), magnitude));
+    m1 = _mm512_max_epu32(m1, _mm512_and_si512(_mm512_loadu_si512(x + k + 16), magnitude));
+  }
+  uint32_t max_bits = _mm512_reduce_max_epu32(_mm512_max_epu32(m0, m1));
+  uint32_t tail = absmax_bits_generic(x + k, columns - k);
+  return tail > max_bits ? tail : max_bits;
+}
+
+// 16 activations per step: multiply, round to int (current mode, nearest-even), clamp, narrow
+// (vpmovdb; the values already fit). No add follows the multiply, so nothing can fuse into an FMA.
+void quantize_row(const float* x, size_t columns, float inverse, int8_t* q) {
+  const __m512 scale = _mm512_set1_ps(inverse);
+  const __m512i low = _mm512_set1_epi32(-127), high = _mm512_set1_epi32(127);
+  size_t k = 0;
+  for (; k + 16 <= columns; k += 16) {
+    __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + k), scale));
+    v = _mm512_max_epi32(_mm512_min_epi32(v, high), low);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k), _mm512_cvtepi32_epi8(v));
+  }
+  quantize_row_generic(x + k, columns - k, inverse, q + k);
+}
+
 }  // namespace
 
 void fill_avx512(Kernels& k) {
   k.gemm_int = gemm_int_avx512<false>;
   k.matmul_f32 = matmul_f32;
+  k.quantize_row = quantize_row;
+  k.absmax_bits = absmax_bits;
 }
 
 }  // namespace ternary
