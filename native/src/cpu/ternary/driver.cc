@@ -277,6 +277,22 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
   if (groups == 0) {
     run_tiles(w, threads, [&](size_t begin, size_t end) {
       k.gemm_int(w.codes, blocks, begin, end, ws.xp, ws.xsum, batch, ws.dots);
+      if (batch == 1) {
+        // One token: the dots are in row order, so this is a flat loop the compiler vectorises
+        // (same float operations per row as the general loop below).
+        const size_t first = begin * kTileRows, last = std::min(rows, end * kTileRows);
+        const float xs = ws.xscale[0];
+        float* __restrict out = y;
+        const float* __restrict scales = w.scales;
+        const float* __restrict add = bias;
+        const int32_t* __restrict dots = ws.dots;
+        if (add) {
+          for (size_t row = first; row < last; ++row) out[row] = static_cast<float>(dots[row]) * (scales[row] * xs) + add[row];
+        } else {
+          for (size_t row = first; row < last; ++row) out[row] = static_cast<float>(dots[row]) * (scales[row] * xs);
+        }
+        return;
+      }
       for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t at) {
         float value = static_cast<float>(ws.dots[at]) * (w.scales[row] * ws.xscale[n]);
         y[n * rows + row] = bias ? value + bias[row] : value;
@@ -287,6 +303,24 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
   // Group-scaled: one kernel call per group over the same tiles, the group
   // dots scaled and added in float (in y) in group order.
   run_tiles(w, threads, [&](size_t begin, size_t end) {
+    if (batch == 1) {  // dots in row order: flat loops, as in the per-row case
+      const size_t first = begin * kTileRows, last = std::min(rows, end * kTileRows);
+      float* __restrict out = y;
+      const float* __restrict scales = w.scales;
+      const int32_t* __restrict dots = ws.dots;
+      for (size_t g = 0; g < groups; ++g) {
+        Group group = group_of(w, ws, batch, g);
+        k.gemm_int(group.codes, group.blocks, begin, end, group.xg, group.gsum, batch, ws.dots);
+        if (g == 0) {
+          for (size_t row = first; row < last; ++row) out[row] = static_cast<float>(dots[row]) * scales[row * groups];
+        } else {
+          for (size_t row = first; row < last; ++row) out[row] = out[row] + static_cast<float>(dots[row]) * scales[row * groups + g];
+        }
+      }
+      const float xs = ws.xscale[0];
+      for (size_t row = first; row < last; ++row) out[row] = bias ? out[row] * xs + bias[row] : out[row] * xs;
+      return;
+    }
     for (size_t g = 0; g < groups; ++g) {
       Group group = group_of(w, ws, batch, g);
       k.gemm_int(group.codes, group.blocks, begin, end, group.xg, group.gsum, batch, ws.dots);
