@@ -293,10 +293,29 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
         }
         return;
       }
-      for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t at) {
-        float value = static_cast<float>(ws.dots[at]) * (w.scales[row] * ws.xscale[n]);
-        y[n * rows + row] = bias ? value + bias[row] : value;
-      });
+      // Tile by tile, token by token: 4 contiguous rows each (vectorised), the same float
+      // operations per row as above; the last tile may be partial.
+      const int32_t* __restrict dots = ws.dots;
+      for (size_t t = begin; t < end; ++t) {
+        const size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
+        const float* __restrict scales = w.scales + row0;
+        const float* __restrict add = bias ? bias + row0 : nullptr;
+        for (size_t n = 0; n < batch; ++n) {
+          const int32_t* __restrict d = dots + (t * batch + n) * kTileRows;
+          float* __restrict out = y + n * rows + row0;
+          const float xs = ws.xscale[n];
+          if (here == kTileRows && add) {
+            for (size_t r = 0; r < kTileRows; ++r) out[r] = static_cast<float>(d[r]) * (scales[r] * xs) + add[r];
+          } else if (here == kTileRows) {
+            for (size_t r = 0; r < kTileRows; ++r) out[r] = static_cast<float>(d[r]) * (scales[r] * xs);
+          } else {
+            for (size_t r = 0; r < here; ++r) {
+              float value = static_cast<float>(d[r]) * (scales[r] * xs);
+              out[r] = add ? value + add[r] : value;
+            }
+          }
+        }
+      }
     });
     return;
   }
@@ -324,15 +343,26 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
     for (size_t g = 0; g < groups; ++g) {
       Group group = group_of(w, ws, batch, g);
       k.gemm_int(group.codes, group.blocks, begin, end, group.xg, group.gsum, batch, ws.dots);
-      for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t at) {
-        float value = static_cast<float>(ws.dots[at]) * w.scales[row * groups + g];
-        y[n * rows + row] = g ? y[n * rows + row] + value : value;
-      });
+      for (size_t t = begin; t < end; ++t) {
+        const size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
+        float scales[kTileRows] = {0, 0, 0, 0};
+        for (size_t r = 0; r < here; ++r) scales[r] = w.scales[(row0 + r) * groups + g];
+        for (size_t n = 0; n < batch; ++n) {
+          const int32_t* d = ws.dots + (t * batch + n) * kTileRows;
+          float* out = y + n * rows + row0;
+          for (size_t r = 0; r < here; ++r) {
+            float value = static_cast<float>(d[r]) * scales[r];
+            out[r] = g ? out[r] + value : value;
+          }
+        }
+      }
     }
-    for_each_result(rows, batch, begin, end, [&](size_t n, size_t row, size_t) {
-      float value = y[n * rows + row] * ws.xscale[n];
-      y[n * rows + row] = bias ? value + bias[row] : value;
-    });
+    for (size_t n = 0; n < batch; ++n) {
+      float* out = y + n * rows;
+      const float xs = ws.xscale[n];
+      for (size_t row = begin * kTileRows; row < std::min(rows, end * kTileRows); ++row)
+        out[row] = bias ? out[row] * xs + bias[row] : out[row] * xs;
+    }
   });
 }
 
