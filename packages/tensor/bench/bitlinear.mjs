@@ -87,6 +87,8 @@ function shapeSet(rows, columns) {
   return current;
 }
 
+// Inputs and out= tensors of every case, disposed after the run (the leak detector would warn otherwise).
+const held = [];
 for (const [rows, columns] of shapes) {
   for (const batch of batches) {
     const group = `${rows}x${columns} b${batch}`;
@@ -96,6 +98,7 @@ for (const [rows, columns] of shapes) {
     const f32Work = batch === 1 ? { amount: rows * columns * 4, unit: 'bytes' } : flops;
     const meta = { rows, columns, batch, threads, tier: tiers.selected };
     const x = BitNetTensor.random([batch, columns], { seed: batch, low: -1, high: 1 });
+    held.push(x);
     const xData = x.toTypedArray();
     const out = new Float32Array(batch * rows);
     let set;
@@ -112,6 +115,7 @@ for (const [rows, columns] of shapes) {
       meta,
     });
     const outTensor = BitNetTensor.empty([batch, rows]);
+    held.push(outTensor);
     suite.add({
       group,
       name: 'BitLinear.forward (out=)',
@@ -153,3 +157,4 @@ for (const [rows, columns] of shapes) {
 
 await suite.run();
 current?.release();
+for (const t of held) t.dispose();
