@@ -331,12 +331,10 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
       if (this.bytes.length > 1 << 16) this.growScratch(256, true);
       return;
     }
-    let entry = this.cache.get(text, start, end);
-    if (entry === undefined) {
-      entry = this.bpeWord(text, start, end);
-      this.cache.setLast(text.slice(start, end), entry);
-    }
-    out.pushWord(entry, base);
+    const cache = this.cache;
+    let at = cache.get(text, start, end);
+    if (at < 0) at = cache.setLast(text, start, end, this.bpeWord(text, start, end));
+    out.pushCached(cache.arena, at, base);
   }
 
   private growScratch(size: number, shrink = false): void {

@@ -108,6 +108,23 @@ export class EncodingBuilder {
   }
 
   /** Appends a cached word: [id, relativeStart, relativeEnd, …] shifted by `base`. */
+  /** The cached result at `arena[at]` (3·tokens, then the triples), as pushWord. */
+  pushCached(arena: Int32Array, at: number, base: number): void {
+    const end = at + 1 + arena[at];
+    const count = arena[at] / 3;
+    if (this.length + count > this.ids.length) this.grow(this.length + count);
+    const ids = this.ids;
+    const offsets = this.offsets;
+    let n = this.length;
+    for (let k = at + 1; k < end; k += 3) {
+      ids[n] = arena[k];
+      offsets[2 * n] = base + arena[k + 1];
+      offsets[2 * n + 1] = base + arena[k + 2];
+      n++;
+    }
+    this.length = n;
+  }
+
   pushWord(entry: Int32Array, base: number): void {
     const count = entry.length / 3;
     if (this.length + count > this.ids.length) this.grow(this.length + count);

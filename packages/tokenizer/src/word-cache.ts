@@ -1,23 +1,31 @@
 // word → BPE result, looked up straight from a range of the input (no substring
-// is created unless the word is new). Slots hold [hash, entry index] side by
-// side, so a probe reads one cache line before it compares characters; the
-// table starts small and doubles as words arrive. Bounded: cleared when full,
-// so memory stays flat on endless input.
+// is created, ever). Every entry lives in one Int32Array arena as
+// [length, char codes…, 3·tokens, (id, start, end)…], so a hit reads the slot,
+// then one contiguous run for both the comparison and the result: a cold pass
+// over a large corpus misses the cache once or twice per word instead of four
+// times (slot, string object, its characters, a result array), and the cache
+// holds no JS objects for the GC to trace. Slots hold [hash, entry offset] side
+// by side and double as words arrive. Bounded: cleared when full, so memory
+// stays flat on endless input.
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const INITIAL_CAPACITY = 4096;
+const INITIAL_ARENA = 1 << 16;
 
 export class WordCache {
   private slots: Int32Array;
   private mask: number;
-  private words: string[] = [];
-  private values: Int32Array[] = [];
+  private count = 0;
+  /** Entries, see the file comment; `arena` is replaced (never mutated in place) when it grows. */
+  arena: Int32Array;
+  private used = 0;
   /** Hash of the range given to the last `get`, reused by `setLast`. */
   private lastHash = 0;
 
   constructor(readonly limit: number) {
     this.slots = WordCache.emptySlots(INITIAL_CAPACITY);
     this.mask = INITIAL_CAPACITY - 1;
+    this.arena = new Int32Array(INITIAL_ARENA);
   }
 
   private static emptySlots(capacity: number): Int32Array {
@@ -27,46 +35,67 @@ export class WordCache {
   }
 
   get size(): number {
-    return this.words.length;
+    return this.count;
   }
 
-  get(text: string, start: number, end: number): Int32Array | undefined {
+  /**
+   * Where the result of word `text[start, end)` starts in `arena` (at its
+   * 3·tokens count, followed by the triples), or -1 when it is not cached.
+   */
+  get(text: string, start: number, end: number): number {
     let h = FNV_OFFSET;
     for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
     h ^= h >>> 16;
     this.lastHash = h;
     const length = end - start;
     const slots = this.slots;
+    const arena = this.arena;
     let slot = h & this.mask;
     for (;;) {
-      const index = slots[2 * slot + 1];
-      if (index < 0) return undefined;
-      if (slots[2 * slot] === h) {
-        const word = this.words[index];
-        if (word.length === length) {
-          let i = 0;
-          while (i < length && word.charCodeAt(i) === text.charCodeAt(start + i)) i++;
-          if (i === length) return this.values[index];
-        }
+      const at = slots[2 * slot + 1];
+      if (at < 0) return -1;
+      if (slots[2 * slot] === h && arena[at] === length) {
+        let i = 0;
+        while (i < length && arena[at + 1 + i] === text.charCodeAt(start + i)) i++;
+        if (i === length) return at + 1 + length;
       }
       slot = (slot + 1) & this.mask;
     }
   }
 
-  /** Stores the word of the last missed `get` (`word` must be that range's text). */
-  setLast(word: string, value: Int32Array): void {
-    if (this.words.length >= this.limit) this.clear();
-    if ((this.words.length + 1) * 4 > this.slots.length) this.grow();
-    this.insert(this.lastHash, this.words.length);
-    this.words.push(word);
-    this.values.push(value);
+  /**
+   * Stores `result` ([id, start, end]…) for the word of the last missed `get`
+   * (`text[start, end)`, the same range) and returns where it starts, as `get` does.
+   */
+  setLast(text: string, start: number, end: number, result: Int32Array): number {
+    if (this.count >= this.limit) this.clear();
+    if ((this.count + 1) * 4 > this.slots.length) this.grow();
+    const length = end - start;
+    const size = 2 + length + result.length;
+    if (this.used + size > this.arena.length) {
+      let capacity = this.arena.length * 2;
+      while (capacity < this.used + size) capacity *= 2;
+      const grown = new Int32Array(capacity);
+      grown.set(this.arena.subarray(0, this.used));
+      this.arena = grown;
+    }
+    const arena = this.arena;
+    const at = this.used;
+    arena[at] = length;
+    for (let i = 0; i < length; i++) arena[at + 1 + i] = text.charCodeAt(start + i);
+    arena[at + 1 + length] = result.length;
+    arena.set(result, at + 2 + length);
+    this.used += size;
+    this.insert(this.lastHash, at);
+    this.count++;
+    return at + 1 + length;
   }
 
-  private insert(hash: number, index: number): void {
+  private insert(hash: number, at: number): void {
     let slot = hash & this.mask;
     while (this.slots[2 * slot + 1] >= 0) slot = (slot + 1) & this.mask;
     this.slots[2 * slot] = hash;
-    this.slots[2 * slot + 1] = index;
+    this.slots[2 * slot + 1] = at;
   }
 
   private grow(): void {
@@ -78,10 +107,11 @@ export class WordCache {
   }
 
   clear(): void {
-    if (this.words.length === 0) return;
+    if (this.count === 0) return;
     this.slots = WordCache.emptySlots(INITIAL_CAPACITY);
     this.mask = INITIAL_CAPACITY - 1;
-    this.words = [];
-    this.values = [];
+    this.arena = new Int32Array(INITIAL_ARENA);
+    this.used = 0;
+    this.count = 0;
   }
 }
