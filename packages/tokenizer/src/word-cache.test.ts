@@ -50,11 +50,12 @@ describe('WordCache', () => {
       expect(read(cache, at)).toEqual(resultOf(w));
       expect(cache.get(w, 0, w.length)).toBe(at); // the same word from another string
     });
-    // Words never stored: prefixes, extensions and neighbours of stored ones.
-    for (const w of list.slice(0, 500)) {
+    // Words never stored: extensions and suffixes of stored ones.
+    const stored = new Set(list);
+    for (const w of list.slice(0, 2000)) {
       const probe = `${w}x`;
-      if (!list.includes(probe)) expect(cache.get(probe, 0, probe.length)).toBe(-1);
-      if (w.length > 1 && !list.includes(w.slice(1))) expect(cache.get(w, 1, w.length)).toBe(-1);
+      if (!stored.has(probe)) expect(cache.get(probe, 0, probe.length)).toBe(-1);
+      if (w.length > 1 && !stored.has(w.slice(1))) expect(cache.get(w, 1, w.length)).toBe(-1);
     }
   });
 
