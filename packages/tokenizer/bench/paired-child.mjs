@@ -1,0 +1,31 @@
+// The batched speed-up, paired, in a fresh process: one-thread and encodeBatch
+// cold passes alternate over the same corpus, and each pair gives one ratio.
+// A process of its own, away from the suite's garbage and the peers' heaps: run
+// in the bench's process, the first pair's batched pass took 2.5–3× the others
+// in two of three full runs. Prints one JSON line.
+import fs from 'node:fs';
+import { loadHfTokenizer, releaseWorkers } from '../dist/index.js';
+
+const [tokenizerJson, corpusFile, threadsArg, pairsArg] = process.argv.slice(2);
+const texts = JSON.parse(fs.readFileSync(corpusFile, 'utf8'));
+const threads = Number(threadsArg);
+const tokenizer = loadHfTokenizer(tokenizerJson);
+// Warm-up: compiles both paths and starts the workers.
+tokenizer.clearCache();
+for (const text of texts) tokenizer.encode(text);
+tokenizer.clearCache();
+await tokenizer.encodeBatch(texts, { threads });
+const pairs = [];
+for (let i = 0; i < Number(pairsArg); i++) {
+  tokenizer.clearCache();
+  let started = performance.now();
+  for (const text of texts) tokenizer.encode(text);
+  const singleMs = performance.now() - started;
+  tokenizer.clearCache();
+  started = performance.now();
+  await tokenizer.encodeBatch(texts, { threads });
+  const batchedMs = performance.now() - started;
+  pairs.push({ singleMs, batchedMs, ratio: singleMs / batchedMs });
+}
+releaseWorkers(tokenizer);
+console.log(JSON.stringify(pairs));
