@@ -4,7 +4,7 @@
 // once the calling thread has copied them there.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteLevelBpeTokenizer, type ByteLevelBpeSpec } from './byte-level-bpe.js';
-import { awaitChunk, batchText, packEncodings, type BatchJob, type WorkerResult } from './batch.js';
+import { EncodingPacker, awaitChunk, batchText, type BatchJob, type WorkerResult } from './batch.js';
 
 const tokenizer = new ByteLevelBpeTokenizer((workerData as { spec: ByteLevelBpeSpec }).spec);
 
@@ -17,16 +17,16 @@ parentPort?.on('message', (message: BatchJob | { clearCache: true }) => {
     const { chunks, control, units, layout, addSpecialTokens } = message;
     const unitBuffer = Buffer.from(units);
     const claimed: number[] = [];
-    const encodings = [];
+    const packer = new EncodingPacker();
     for (let chunk = Atomics.add(control, 0, 1); 2 * chunk < chunks.length; chunk = Atomics.add(control, 0, 1)) {
       awaitChunk(control, chunk);
       for (let i = chunks[2 * chunk]; i < chunks[2 * chunk + 1]; i++) {
         const { text, pair } = batchText(unitBuffer, layout, i);
-        encodings.push(tokenizer.encode(text, { addSpecialTokens, ...(pair !== undefined ? { pair } : {}) }));
+        packer.add(tokenizer.encode(text, { addSpecialTokens, ...(pair !== undefined ? { pair } : {}) }));
       }
       claimed.push(chunk);
     }
-    const packed = packEncodings(encodings);
+    const packed = packer.finish();
     const result: WorkerResult = { chunks: claimed, packed };
     const transfer = [packed.counts, packed.ids, packed.offsets, packed.typeIds, packed.special, packed.sequenceIds].map((array) => array.buffer as ArrayBuffer);
     parentPort?.postMessage({ job: message.job, result }, transfer);

@@ -33,29 +33,67 @@ export interface SpecSource {
   idTableView(): ArrayLike<string | undefined>;
 }
 
-export function packEncodings(encodings: Encoding[]): PackedEncodings {
-  let total = 0;
-  for (const e of encodings) total += e.ids.length;
-  const packed: PackedEncodings = {
-    counts: new Int32Array(encodings.length),
-    ids: new Int32Array(total),
-    offsets: new Int32Array(total * 2),
-    typeIds: new Uint8Array(total),
-    special: new Uint8Array(total),
-    sequenceIds: new Int8Array(total),
-  };
-  let n = 0;
-  encodings.forEach((e, i) => {
-    const te = e as TokenEncoding;
-    packed.counts[i] = e.ids.length;
-    packed.ids.set(e.ids, n);
-    packed.offsets.set(te.offsetPairs, n * 2);
-    packed.typeIds.set(e.typeIds, n);
-    packed.special.set(e.specialTokensMask, n);
-    packed.sequenceIds.set(e.sequenceIds, n);
-    n += e.ids.length;
-  });
-  return packed;
+/**
+ * Appends encodings to one set of growing arrays as they are made, so the
+ * worker's reply needs no final packing pass: packing half of the 13.5 MB bench
+ * corpus (2.2M tokens) at the end took 13–40 ms in the worker while the calling
+ * thread, done with its share, waited.
+ */
+export class EncodingPacker {
+  private counts = new Int32Array(64);
+  private ids = new Int32Array(4096);
+  private offsets = new Int32Array(8192);
+  private typeIds = new Uint8Array(4096);
+  private special = new Uint8Array(4096);
+  private sequenceIds = new Int8Array(4096);
+  private encodings = 0;
+  private tokens = 0;
+
+  add(encoding: Encoding): void {
+    const e = encoding as TokenEncoding;
+    const count = e.ids.length;
+    if (this.encodings === this.counts.length) {
+      const counts = new Int32Array(this.counts.length * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    if (this.tokens + count > this.ids.length) this.grow(this.tokens + count);
+    const n = this.tokens;
+    this.counts[this.encodings++] = count;
+    this.ids.set(e.ids, n);
+    this.offsets.set(e.offsetPairs, 2 * n);
+    this.typeIds.set(e.typeIds, n);
+    this.special.set(e.specialTokensMask, n);
+    this.sequenceIds.set(e.sequenceIds, n);
+    this.tokens += count;
+  }
+
+  private grow(minimum: number): void {
+    let capacity = this.ids.length * 2;
+    while (capacity < minimum) capacity *= 2;
+    const grown = <T extends Int32Array | Uint8Array | Int8Array>(array: T, size: number): T => {
+      const next = new (array.constructor as new (length: number) => T)(size);
+      next.set(array.subarray(0, array === this.offsets ? 2 * this.tokens : this.tokens));
+      return next;
+    };
+    this.ids = grown(this.ids, capacity);
+    this.offsets = grown(this.offsets, 2 * capacity);
+    this.typeIds = grown(this.typeIds, capacity);
+    this.special = grown(this.special, capacity);
+    this.sequenceIds = grown(this.sequenceIds, capacity);
+  }
+
+  /** Views of exactly the appended data (their buffers are larger: transfer them whole). */
+  finish(): PackedEncodings {
+    return {
+      counts: this.counts.subarray(0, this.encodings),
+      ids: this.ids.subarray(0, this.tokens),
+      offsets: this.offsets.subarray(0, 2 * this.tokens),
+      typeIds: this.typeIds.subarray(0, this.tokens),
+      special: this.special.subarray(0, this.tokens),
+      sequenceIds: this.sequenceIds.subarray(0, this.tokens),
+    };
+  }
 }
 
 export function unpackEncodings(packed: PackedEncodings, table: ArrayLike<string | undefined>): TokenEncoding[] {
