@@ -17,6 +17,7 @@ function expectSame(batch: Encoding[], single: Encoding[]): void {
     expect(batch[i].offsets.flat().join(',')).toBe(single[i].offsets.flat().join(','));
     expect(Array.from(batch[i].typeIds).join('')).toBe(Array.from(single[i].typeIds).join(''));
     expect(Array.from(batch[i].specialTokensMask).join('')).toBe(Array.from(single[i].specialTokensMask).join(''));
+    expect(Array.from(batch[i].sequenceIds).join(',')).toBe(Array.from(single[i].sequenceIds).join(','));
     expect(batch[i].tokens.join('\u0000')).toBe(single[i].tokens.join('\u0000'));
   }
 }
@@ -37,6 +38,12 @@ describe('encodeBatch', () => {
     expectSame(batch, texts.map((t) => llama.encode(t)));
     const reference = await llama3Oracle().encodeBatch(texts.slice(-5), { addSpecialTokens: true });
     batch.slice(-5).forEach((e, i) => expect(Array.from(e.ids).join(',')).toBe(reference[i].getIds().join(',')));
+  });
+
+  it('returns thousands of short texts in order (the workers\' reply arrays grow many times)', async () => {
+    const lines = texts.join('\n').split('\n').filter((line) => line.length > 0).slice(0, 6000);
+    const batch = await llama.encodeBatch(lines, { threads: 2 });
+    expectSame(batch, lines.map((t) => llama.encode(t)));
   });
 
   it('handles pairs and addSpecialTokens: false', async () => {
