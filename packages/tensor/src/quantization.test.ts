@@ -104,7 +104,7 @@ describe('quantize158 on tensors', () => {
     const data = randomValues(12, 2);
     using w = BitNetTensor.fromArray(data, [3, 4]);
     using t = w.transpose(0, 1); // [4, 3], non-contiguous
-    using copy = t.contiguous().clone();
+    using copy = t.contiguous(); // a copy: t is not contiguous
     using a = quantize158(t, { granularity: 'row' });
     using b = quantize158(copy, { granularity: 'row' });
     expect(a.values.toFlatArray()).toEqual(b.values.toFlatArray());

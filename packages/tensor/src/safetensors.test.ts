@@ -16,10 +16,11 @@ afterAll(async () => {
 });
 
 function sample() {
+  using brainRows = BitNetTensor.fromArray([[1, 2], [3, 4]], undefined, 'BF16');
   return {
     weight: BitNetTensor.random([3, 5], { seed: 1 }),
     half: BitNetTensor.fromArray([1, -2.5, 65504], [3], 'F16'),
-    brain: BitNetTensor.fromArray([[1, 2], [3, 4]], undefined, 'BF16').transpose(), // non-contiguous on purpose
+    brain: brainRows.transpose(), // non-contiguous on purpose (the view keeps the storage alive)
     ids: BitNetTensor.fromArray([7, -8, 2147483647], [3], 'I32'),
     mask: BitNetTensor.fromArray([true, false]),
     empty: BitNetTensor.zeros([0, 4]),

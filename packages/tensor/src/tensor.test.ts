@@ -28,7 +28,8 @@ describe('creation and reading', () => {
     expect(b.toArray()).toEqual([[true, false]]);
     const s = BitNetTensor.fromArray([300, -300, 2.9, NaN], [4], 'I8');
     expect(s.toArray()).toEqual([127, -128, 2, 0]);
-    expect(BitNetTensor.full([], 7).item()).toBe(7);
+    using scalar = BitNetTensor.full([], 7);
+    expect(scalar.item()).toBe(7);
     expect(() => BitNetTensor.fromArray([[1, 2], [3]])).toThrow(/ragged/);
     expect(() => BitNetTensor.fromArray([1, 2, 3], [2, 2])).toThrow('[fromArray] 3 values do not fill shape [2, 2] (4 elements)');
     for (const t of [z, o, full, r, b, s]) t.dispose();
@@ -64,30 +65,39 @@ describe('creation and reading', () => {
 
 describe('views share storage', () => {
   it('reshape/view/transpose/permute/slice/narrow/select/squeeze/unsqueeze/expand/flatten', () => {
-    const base = BitNetTensor.arange(24).reshape([2, 3, 4]);
-    const values = (t: BitNetTensor) => readStrided(t);
+    // Every view is its own handle on the storage: keep them all and dispose them at the end.
+    const made: BitNetTensor[] = [];
+    const k = <T extends BitNetTensor>(t: T): T => (made.push(t), t);
+    const arange = k(BitNetTensor.arange(24));
+    const base = k(arange.reshape([2, 3, 4]));
+    const values = (t: BitNetTensor) => readStrided(k(t));
     expect(values(base.transpose(0, 2))).toEqual([0, 12, 4, 16, 8, 20, 1, 13, 5, 17, 9, 21, 2, 14, 6, 18, 10, 22, 3, 15, 7, 19, 11, 23]);
-    expect(base.permute([2, 0, 1]).shape).toEqual([4, 2, 3]);
+    expect(k(base.permute([2, 0, 1])).shape).toEqual([4, 2, 3]);
     expect(values(base.slice(1, [null, null, -1], [-1, -4, -2]))).toEqual([23, 21, 19, 17, 15, 13]);
     expect(values(base.slice(null, [1, 3], [1, null, 2]))).toEqual([5, 7, 9, 11, 17, 19, 21, 23]);
-    expect(base.slice(null, [5, 9]).shape).toEqual([2, 0, 4]);
-    expect(values(base.narrow(2, -2, 2).select(1, 0))).toEqual([2, 3, 14, 15]);
-    expect(base.select(0, 1).unsqueeze(0).unsqueeze(-1).shape).toEqual([1, 3, 4, 1]);
-    expect(base.select(0, 1).unsqueeze(0).unsqueeze(-1).squeeze().shape).toEqual([3, 4]);
-    const col = BitNetTensor.fromArray([1, 2, 3], [3, 1]);
+    expect(k(base.slice(null, [5, 9])).shape).toEqual([2, 0, 4]);
+    expect(values(k(base.narrow(2, -2, 2)).select(1, 0))).toEqual([2, 3, 14, 15]);
+    const row = k(k(k(base.select(0, 1)).unsqueeze(0)).unsqueeze(-1));
+    expect(row.shape).toEqual([1, 3, 4, 1]);
+    expect(k(row.squeeze()).shape).toEqual([3, 4]);
+    const col = k(BitNetTensor.fromArray([1, 2, 3], [3, 1]));
     expect(values(col.expand([2, 3, 2]))).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]);
-    expect(col.broadcastTo([3, 4]).strides).toEqual([1, 0]);
-    expect(base.flatten(1).shape).toEqual([2, 12]);
-    expect(base.view([6, -1]).shape).toEqual([6, 4]);
-    const t = base.transpose(1, 2);
+    expect(k(col.broadcastTo([3, 4])).strides).toEqual([1, 0]);
+    expect(k(base.flatten(1)).shape).toEqual([2, 12]);
+    expect(k(base.view([6, -1])).shape).toEqual([6, 4]);
+    const t = k(base.transpose(1, 2));
     expect(() => t.view([24])).toThrow(/cannot be reshaped to \[24\] without a copy; use reshape\(\)/);
     expect(values(t.reshape([24]))).toEqual(values(t));
-    expect(values(t.contiguous())).toEqual(values(t));
-    expect(t.contiguous().isContiguous).toBe(true);
+    const copy = k(t.contiguous());
+    expect(readStrided(copy)).toEqual(readStrided(t));
+    expect(copy.isContiguous).toBe(true);
     expect(() => base.select(1, 3)).toThrow('[select] index 3 is out of range for axis 1 of size 3 (shape [2, 3, 4])');
     expect(() => base.squeeze(0)).toThrow(/axis 0 of shape \[2, 3, 4\] has size 2, not 1/);
     expect(() => col.expand([3, 2, 2])).toThrow(/cannot broadcast shape \[3, 1\] to \[3, 2, 2\]/);
     expect(() => base.reshape([5, 5])).toThrow('[reshape] cannot reshape [2, 3, 4] (24 elements) to [5, 5] (25 elements)');
+    const before = live();
+    for (const view of made) view.dispose();
+    expect(live()).toBeLessThan(before); // the last handle freed the storage
   });
 
   it('reference counting: views keep storage alive; the last dispose frees the block', () => {
@@ -122,9 +132,12 @@ describe('dtype promotion and casting', () => {
     const out = [add(f16, f16), add(f16, bf16), add(f16, i32), add(i32, i32), add(i32, 0.5), add(f16, 0.5)];
     expect(out.map((t) => t.dtype.name)).toEqual(['F16', 'F32', 'F16', 'F32', 'F32', 'F16']);
     expect(out[4]!.toArray()).toEqual([1.5, 2.5]);
-    expect(f16.to('I8').toArray()).toEqual([1, 2]);
-    expect(matmul(f16.unsqueeze(0), bf16.unsqueeze(1)).dtype.name).toBe('F32');
-    for (const t of [f16, bf16, i32, ...out]) t.dispose();
+    const i8 = f16.to('I8');
+    expect(i8.toArray()).toEqual([1, 2]);
+    const left = f16.unsqueeze(0), right = bf16.unsqueeze(1);
+    const product = matmul(left, right);
+    expect(product.dtype.name).toBe('F32');
+    for (const t of [f16, bf16, i32, ...out, i8, left, right, product]) t.dispose();
   });
 });
 
