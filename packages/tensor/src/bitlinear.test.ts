@@ -177,7 +177,7 @@ describe('BitLinear forward', () => {
     using layer = new BitLinear({ inFeatures: 40, outFeatures: 6, bias: true, seed: 1 });
     using base = BitNetTensor.fromArray(randomArray(40 * 3, 12), [40, 3]);
     using xt = base.transpose(0, 1); // [3, 40] strided
-    using xc = xt.contiguous().clone();
+    using xc = xt.contiguous(); // a copy: xt is strided
     using a = layer.forward(xt);
     using b = layer.forward(xc);
     expect(a.toTypedArray()).toEqual(b.toTypedArray());
@@ -462,7 +462,8 @@ describe('BitLinear safetensors', () => {
     expect([loaded.inFeatures, loaded.outFeatures, loaded.hasBias, loaded.subLayerNorm, loaded.granularity]).toEqual([512, 20, true, true, 'row']);
     using y2 = loaded.forward(x);
     expect(y2.toTypedArray()).toEqual(y.toTypedArray());
-    using y3 = BitLinear.deserialize(layer.serialize()).forward(x);
+    using fromMemory = BitLinear.deserialize(layer.serialize());
+    using y3 = fromMemory.forward(x);
     expect(y3.toTypedArray()).toEqual(y.toTypedArray());
     // Without latent weights the loaded layer has none; with them training resumes where it was.
     expect(loaded.latentWeight()).toBeNull();
