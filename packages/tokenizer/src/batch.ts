@@ -52,12 +52,17 @@ export class EncodingPacker {
   add(encoding: Encoding): void {
     const e = encoding as TokenEncoding;
     const count = e.ids.length;
-    if (this.encodings === this.counts.length) {
-      const counts = new Int32Array(this.counts.length * 2);
-      counts.set(this.counts);
-      this.counts = counts;
+    if (this.encodings === this.counts.length) this.counts = grown(this.counts, 2 * this.counts.length, this.encodings);
+    if (this.tokens + count > this.ids.length) {
+      let capacity = 2 * this.ids.length;
+      while (capacity < this.tokens + count) capacity *= 2;
+      const used = this.tokens;
+      this.ids = grown(this.ids, capacity, used);
+      this.offsets = grown(this.offsets, 2 * capacity, 2 * used);
+      this.typeIds = grown(this.typeIds, capacity, used);
+      this.special = grown(this.special, capacity, used);
+      this.sequenceIds = grown(this.sequenceIds, capacity, used);
     }
-    if (this.tokens + count > this.ids.length) this.grow(this.tokens + count);
     const n = this.tokens;
     this.counts[this.encodings++] = count;
     this.ids.set(e.ids, n);
@@ -66,21 +71,6 @@ export class EncodingPacker {
     this.special.set(e.specialTokensMask, n);
     this.sequenceIds.set(e.sequenceIds, n);
     this.tokens += count;
-  }
-
-  private grow(minimum: number): void {
-    let capacity = this.ids.length * 2;
-    while (capacity < minimum) capacity *= 2;
-    const grown = <T extends Int32Array | Uint8Array | Int8Array>(array: T, size: number): T => {
-      const next = new (array.constructor as new (length: number) => T)(size);
-      next.set(array.subarray(0, array === this.offsets ? 2 * this.tokens : this.tokens));
-      return next;
-    };
-    this.ids = grown(this.ids, capacity);
-    this.offsets = grown(this.offsets, 2 * capacity);
-    this.typeIds = grown(this.typeIds, capacity);
-    this.special = grown(this.special, capacity);
-    this.sequenceIds = grown(this.sequenceIds, capacity);
   }
 
   /** Views of exactly the appended data (their buffers are larger: transfer them whole). */
@@ -94,6 +84,13 @@ export class EncodingPacker {
       sequenceIds: this.sequenceIds.subarray(0, this.tokens),
     };
   }
+}
+
+/** A `size`-element copy of `array`'s first `used` elements. */
+function grown<T extends Int32Array | Uint8Array | Int8Array>(array: T, size: number, used: number): T {
+  const next = new (array.constructor as new (length: number) => T)(size);
+  next.set(array.subarray(0, used));
+  return next;
 }
 
 export function unpackEncodings(packed: PackedEncodings, table: ArrayLike<string | undefined>): TokenEncoding[] {

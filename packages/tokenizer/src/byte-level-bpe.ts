@@ -334,7 +334,9 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     const cache = this.cache;
     let at = cache.get(text, start, end);
     if (at < 0) at = cache.setLast(text, start, end, this.bpeWord(text, start, end));
-    out.pushCached(cache.arena, at, base);
+    // arena[at] is 3·tokens, the triples follow (read after setLast: it may replace the arena).
+    const arena = cache.arena;
+    out.pushTriples(arena, at + 1, at + 1 + arena[at], base);
   }
 
   private growScratch(size: number, shrink = false): void {

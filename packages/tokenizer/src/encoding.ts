@@ -107,36 +107,24 @@ export class EncodingBuilder {
     this.offsets[2 * n + 1] = end;
   }
 
-  /** Appends a cached word: [id, relativeStart, relativeEnd, …] shifted by `base`. */
-  /** The cached result at `arena[at]` (3·tokens, then the triples), as pushWord. */
-  pushCached(arena: Int32Array, at: number, base: number): void {
-    const end = at + 1 + arena[at];
-    const count = arena[at] / 3;
+  /** Appends the triples [id, relativeStart, relativeEnd, …] of `source[from, to)`, offsets shifted by `base`. */
+  pushTriples(source: Int32Array, from: number, to: number, base: number): void {
+    const count = (to - from) / 3;
     if (this.length + count > this.ids.length) this.grow(this.length + count);
     const ids = this.ids;
     const offsets = this.offsets;
     let n = this.length;
-    for (let k = at + 1; k < end; k += 3) {
-      ids[n] = arena[k];
-      offsets[2 * n] = base + arena[k + 1];
-      offsets[2 * n + 1] = base + arena[k + 2];
+    for (let k = from; k < to; k += 3) {
+      ids[n] = source[k];
+      offsets[2 * n] = base + source[k + 1];
+      offsets[2 * n + 1] = base + source[k + 2];
       n++;
     }
     this.length = n;
   }
 
+  /** Appends a word's BPE result: [id, relativeStart, relativeEnd, …] shifted by `base`. */
   pushWord(entry: Int32Array, base: number): void {
-    const count = entry.length / 3;
-    if (this.length + count > this.ids.length) this.grow(this.length + count);
-    const ids = this.ids;
-    const offsets = this.offsets;
-    let n = this.length;
-    for (let k = 0; k < entry.length; k += 3) {
-      ids[n] = entry[k];
-      offsets[2 * n] = base + entry[k + 1];
-      offsets[2 * n + 1] = base + entry[k + 2];
-      n++;
-    }
-    this.length = n;
+    this.pushTriples(entry, 0, entry.length, base);
   }
 }
