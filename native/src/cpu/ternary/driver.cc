@@ -84,23 +84,23 @@ Workspace workspace(size_t batch, size_t columns, size_t padded_rows, size_t gro
   auto round = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
   size_t q_bytes = round(batch * columns), xp_bytes = round(batch * blocks * kBlockWeights);
   size_t s_bytes = round(batch * 4), sum_bytes = round(batch * 4), dot_bytes = round(batch * padded_rows * 4);
-  size_t xg_bytes = groups ? xp_bytes : 0, gsum_bytes = round(groups * batch * 4);
-  auto* base = static_cast<uint8_t*>(
+  // One token's activations are already in group-major order: xg is xp then.
+  size_t xg_bytes = groups && batch > 1 ? xp_bytes : 0, gsum_bytes = round(groups * batch * 4);
+  auto* next = static_cast<uint8_t*>(
       scratch.get(q_bytes + xp_bytes + s_bytes + sum_bytes + dot_bytes + xg_bytes + gsum_bytes));
+  auto carve = [&next](size_t bytes) {
+    uint8_t* at = next;
+    next += bytes;
+    return at;
+  };
   Workspace w;
-  w.q = reinterpret_cast<int8_t*>(base);
-  base += q_bytes;
-  w.xp = reinterpret_cast<int8_t*>(base);
-  base += xp_bytes;
-  w.xscale = reinterpret_cast<float*>(base);
-  base += s_bytes;
-  w.xsum = reinterpret_cast<int32_t*>(base);
-  base += sum_bytes;
-  w.dots = reinterpret_cast<int32_t*>(base);
-  base += dot_bytes;
-  w.xg = reinterpret_cast<int8_t*>(base);
-  base += xg_bytes;
-  w.gsum = reinterpret_cast<int32_t*>(base);
+  w.q = reinterpret_cast<int8_t*>(carve(q_bytes));
+  w.xp = reinterpret_cast<int8_t*>(carve(xp_bytes));
+  w.xscale = reinterpret_cast<float*>(carve(s_bytes));
+  w.xsum = reinterpret_cast<int32_t*>(carve(sum_bytes));
+  w.dots = reinterpret_cast<int32_t*>(carve(dot_bytes));
+  w.xg = xg_bytes ? reinterpret_cast<int8_t*>(carve(xg_bytes)) : w.xp;
+  w.gsum = reinterpret_cast<int32_t*>(carve(gsum_bytes));
   return w;
 }
 
@@ -134,7 +134,7 @@ void regroup_activations(const PackedView& w, const Workspace& ws, size_t batch,
     for (size_t n = begin; n < end; ++n) {
       const int8_t* from = ws.xp + (n * blocks + group.first_block) * kBlockWeights;
       int8_t* to = ws.xg + batch * group.first_block * kBlockWeights + n * bytes;
-      std::memcpy(to, from, bytes);
+      if (to != from) std::memcpy(to, from, bytes);  // equal for one token (see workspace)
       int32_t sum = 0;
       for (size_t i = 0; i < bytes; ++i) sum += from[i];
       ws.gsum[g * batch + n] = sum;
