@@ -49,6 +49,17 @@ function random(seed) {
   return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
 }
 
+/** `first` and count − 1 byte copies of it in their own native buffers (the cold-weight rotation). */
+function coldCopies(first, count) {
+  const copies = [first];
+  for (let i = 1; i < count; i++) {
+    const buffer = native.allocateAligned(first.byteLength, 64, true);
+    new Uint8Array(buffer).set(first.data);
+    copies.push(new PackedTernary('i2_r4', first.rows, first.columns, buffer, first.scales, first.groupSize));
+  }
+  return copies;
+}
+
 // Per-shape weight sets, built on first use and dropped when the shape changes.
 let current = null;
 function weightsFor(rows, columns) {
@@ -60,12 +71,7 @@ function weightsFor(rows, columns) {
   for (let i = 0; i < values.length; i++) values[i] = Math.floor(r() * 3) - 1;
   const scales = new Float32Array(rows).fill(0.02);
   const first = packTernary({ rows, columns, values, scales, granularity: 'row', groupSize: null });
-  const ternary = [first];
-  for (let i = 1; i < copiesFor(first.byteLength); i++) {
-    const buffer = native.allocateAligned(first.byteLength, 64, true);
-    new Uint8Array(buffer).set(first.data);
-    ternary.push(new PackedTernary('i2_r4', rows, columns, buffer, scales));
-  }
+  const ternary = coldCopies(first, copiesFor(first.byteLength));
   const set = {
     key,
     ternary,
@@ -291,12 +297,7 @@ if (withGrouped) {
   const scales = Float32Array.from({ length: rows * Math.ceil(columns / 256) }, () => 0.01 + r() * 0.02);
   const values = unpackTernary(set.ternary[0]).values;
   const first = packTernary({ rows, columns, values, scales, granularity: 'group', groupSize: 256 });
-  const groupedCopies = [first];
-  for (let i = 1; i < set.ternary.length; i++) {
-    const buffer = native.allocateAligned(first.byteLength, 64, true);
-    new Uint8Array(buffer).set(first.data);
-    groupedCopies.push(new PackedTernary('i2_r4', rows, columns, buffer, scales, 256));
-  }
+  const groupedCopies = coldCopies(first, set.ternary.length);
   const threads = Math.max(...threadCounts);
   for (const batch of batches.filter((b) => b === 1 || b === 32)) {
     const x = new Float32Array(batch * columns).map((_, i) => Math.sin(i * 0.37));
