@@ -157,11 +157,15 @@ export function quantize158(weights: FloatArray, rows: number, columns: number, 
 export function dequantize158(weights: TernaryWeights): Float32Array {
   const op = 'dequantize158';
   checkTernaryWeights(op, weights);
-  const out = new Float32Array(weights.rows * weights.columns);
-  for (let r = 0; r < weights.rows; r++)
-    for (let c = 0; c < weights.columns; c++) {
-      const i = r * weights.columns + c;
-      out[i] = weights.values[i] * weights.scales[scaleIndex(weights, r, c)];
+  const { rows, columns, values, scales } = weights;
+  const out = new Float32Array(rows * columns);
+  // Runs of columns that share one scale: the whole row, or one group.
+  const run = weights.granularity === 'group' ? (weights.groupSize as number) : Math.max(columns, 1);
+  for (let r = 0; r < rows; r++)
+    for (let from = 0; from < columns; from += run) {
+      const scale = scales[scaleIndex(weights, r, from)];
+      const end = r * columns + Math.min(columns, from + run);
+      for (let i = r * columns + from; i < end; i++) out[i] = values[i] * scale;
     }
   return out;
 }

@@ -13,7 +13,6 @@ import { BitNetError, BitNetRangeError, BitNetTypeError, DisposedError, ErrorCod
 import {
   type PackedTernary,
   type TernaryTier,
-  type TernaryWeights,
   convertTernary as convertTernaryNative,
   dequantize158 as dequantize158Native,
   packTernary as packTernaryNative,
@@ -163,18 +162,6 @@ function f32Tensor(data: Float32Array, shape: readonly number[], pool?: TensorMe
 function f32Data(t: BitNetTensor, op: string): Float32Array {
   const at = t.location(op);
   return new Float32Array(at.buffer, at.byteOffset, t.numel);
-}
-
-/** `value × scale` for i2_r4 weights, as a float32 [rows, columns] array. */
-function dequantizeRows(weights: TernaryWeights): Float32Array {
-  if (weights.granularity === 'group') return dequantize158Native(weights);
-  const { rows, columns, values, scales } = weights;
-  const out = new Float32Array(rows * columns);
-  for (let r = 0; r < rows; r++) {
-    const s = scales[weights.granularity === 'tensor' ? 0 : r]!;
-    for (let c = 0, i = r * columns; c < columns; c++, i++) out[i] = values[i]! * s;
-  }
-  return out;
 }
 
 export class BitLinear implements Disposable {
@@ -355,7 +342,7 @@ export class BitLinear implements Disposable {
 
   /** `value × scale`, the weights the forward uses, F32 [outFeatures, inFeatures]. */
   dequantizedWeight(): BitNetTensor {
-    return f32Tensor(dequantizeRows(unpackTernaryNative(this.#check('BitLinear.dequantizedWeight'))), [this.outFeatures, this.inFeatures], this.#pool);
+    return f32Tensor(dequantize158Native(unpackTernaryNative(this.#check('BitLinear.dequantizedWeight'))), [this.outFeatures, this.inFeatures], this.#pool);
   }
 
   /** A copy of the latent float weights, or null when the layer was built from packed weights and not trained. */
@@ -528,7 +515,7 @@ export class BitLinear implements Disposable {
       keep(g.tensor);
       checkFiniteArray(op, 'gradOutput', g.data);
       const g2 = keep(g.tensor.view([tokens, this.outFeatures]));
-      const wq = keep(f32Tensor(dequantizeRows(unpackTernaryNative(packed)), [this.outFeatures, K], this.#pool));
+      const wq = keep(f32Tensor(dequantize158Native(unpackTernaryNative(packed)), [this.outFeatures, K], this.#pool));
       const activations = context.normalized ?? context.input;
       const q = quantizeActivationsNative(f32Data(activations, op), tokens, K);
       const xq = keep(BitNetTensor.empty([tokens, K], { pool: this.#pool ?? activations.pool }));
@@ -608,7 +595,7 @@ export class BitLinear implements Disposable {
     const dW = copyParameter(op, 'gradients.weight', gradients.weight, [this.outFeatures, this.inFeatures]);
     const db = this.#bias ? copyParameter(op, 'gradients.bias', gradients.bias, [this.outFeatures]) : null;
     const dg = this.#normWeight ? copyParameter(op, 'gradients.normWeight', gradients.normWeight, [this.inFeatures]) : null;
-    const latent = this.#latent ? Float32Array.from(this.#latent) : dequantizeRows(unpackTernaryNative(packed));
+    const latent = this.#latent ? Float32Array.from(this.#latent) : dequantize158Native(unpackTernaryNative(packed));
     for (let i = 0; i < latent.length; i++) latent[i] = latent[i]! - learningRate * dW[i]!;
     const bias = this.#bias && db ? this.#bias.map((b, i) => b - learningRate * db[i]!) : null;
     let norm: Float32Array | null = null;
