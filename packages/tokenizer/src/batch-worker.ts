@@ -14,10 +14,10 @@ parentPort?.on('message', (message: BatchJob | { clearCache: true }) => {
     return;
   }
   try {
-    const { chunks, control, units, layout, addSpecialTokens } = message;
+    const { chunks, control, units, layout, addSpecialTokens, expectedTokens } = message;
     const unitBuffer = Buffer.from(units);
     const claimed: number[] = [];
-    const packer = new EncodingPacker();
+    const packer = new EncodingPacker(expectedTokens);
     for (let chunk = Atomics.add(control, 0, 1); 2 * chunk < chunks.length; chunk = Atomics.add(control, 0, 1)) {
       awaitChunk(control, chunk);
       for (let i = chunks[2 * chunk]; i < chunks[2 * chunk + 1]; i++) {

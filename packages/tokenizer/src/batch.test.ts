@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCorpus } from '../bench/corpus.mjs';
 import { createBpeTokenizer, encodeBatch, loadHfTokenizer, releaseWorkers, workerThreadsAvailable, type Encoding, type Tokenizer } from './index.js';
+import { EncodingPacker, unpackEncodings, type SpecSource } from './batch.js';
 import { gpt2MergesTxt, gpt2VocabJson, llama3Oracle, llama3TokenizerJson } from './testing/oracle.js';
 
 const corpus = buildCorpus(1_000_000, { maxDocumentChars: 30_000 });
@@ -40,10 +41,23 @@ describe('encodeBatch', () => {
     batch.slice(-5).forEach((e, i) => expect(Array.from(e.ids).join(',')).toBe(reference[i].getIds().join(',')));
   });
 
-  it('returns thousands of short texts in order (the workers\' reply arrays grow many times)', async () => {
+  it('returns thousands of short texts in order (the workers\' reply counts grow many times)', async () => {
     const lines = texts.join('\n').split('\n').filter((line) => line.length > 0).slice(0, 6000);
     const batch = await llama.encodeBatch(lines, { threads: 2 });
     expectSame(batch, lines.map((t) => llama.encode(t)));
+  });
+
+  it('packs encodings for a reply and unpacks them unchanged, from any starting size', () => {
+    const encodings = texts.slice(0, 40).map((t, i) => llama.encode(t, i % 2 ? { pair: t.slice(0, 50) } : {}));
+    const tokens = encodings.reduce((sum, e) => sum + e.ids.length, 0);
+    // 0: grows from the minimum many times; tokens - 1: grows once, at the last text; 2 × tokens: never.
+    for (const expected of [0, tokens - 1, 2 * tokens]) {
+      const packer = new EncodingPacker(expected);
+      for (const e of encodings) packer.add(e);
+      const packed = packer.finish();
+      expect(packed.ids.length).toBe(tokens);
+      expectSame(unpackEncodings(packed, (llama as unknown as SpecSource).idTableView()), encodings);
+    }
   });
 
   it('handles pairs and addSpecialTokens: false', async () => {
