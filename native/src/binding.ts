@@ -35,6 +35,10 @@ export interface NativeThreadInfo {
   availableCpus: number;
   jobsRun: number;
   jobsInline: number;
+  /** How long an idle worker spins before it blocks (BITNET_SPIN_US, default 500). */
+  spinMicroseconds: number;
+  /** Times a worker spun out and blocked waiting for a job (each costs a wake-up later). */
+  workerSleeps: number;
 }
 
 export interface BandwidthOptions {

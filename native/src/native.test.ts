@@ -119,6 +119,31 @@ describe('thread pool', () => {
     expect(native.threadPoolSum(values, 1).sum).toBeCloseTo(reference, 6);
   });
 
+  it('keeps idle workers spinning for BITNET_SPIN_US before they block', () => {
+    // Jobs 3 ms apart (a busy-wait on this thread): spinning 1 s, the worker never blocks;
+    // spinning 0 µs, it blocks after every job. Counts, not times.
+    const code = `
+      const native = require(${JSON.stringify(distEntry)}).getNative();
+      const values = new Float64Array(100000).fill(1);
+      native.threadPoolSum(values);
+      const before = native.getThreadInfo().workerSleeps;
+      for (let i = 0; i < 20; i++) {
+        const until = performance.now() + 3;
+        while (performance.now() < until);
+        if (native.threadPoolSum(values).sum !== 100000) throw new Error('wrong sum');
+      }
+      const info = native.getThreadInfo();
+      console.log(JSON.stringify({ spin: info.spinMicroseconds, sleeps: info.workerSleeps - before, threads: info.poolThreads }));`;
+    const spinning = JSON.parse(runNode(code, { BITNET_SPIN_US: '1000000', BITNET_NUM_THREADS: '2' }));
+    expect(spinning).toEqual({ spin: 1000000, sleeps: 0, threads: 2 });
+    const blocking = JSON.parse(runNode(code, { BITNET_SPIN_US: '0', BITNET_NUM_THREADS: '2' }));
+    expect(blocking.spin).toBe(0);
+    // One block per job, unless the host held the worker off the CPU past the next job (seen: 19 of 20).
+    expect(blocking.sleeps).toBeGreaterThanOrEqual(10);
+    expect(JSON.parse(runNode(code, { BITNET_NUM_THREADS: '2' })).spin).toBe(500);
+    expect(() => runNode(code, { BITNET_SPIN_US: '-5' })).toThrow(/BITNET_SPIN_US must be an integer from 0 to 1000000, got "-5"/);
+  });
+
   it('stays correct when worker threads use the pool at the same time', async () => {
     const script = `
       const { parentPort, workerData } = require('node:worker_threads');

@@ -2,6 +2,7 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <string>
@@ -14,7 +15,7 @@
 
 namespace bitnet {
 
-ThreadPool::ThreadPool(size_t threads) {
+ThreadPool::ThreadPool(size_t threads, size_t spin_microseconds) : spin_microseconds_(spin_microseconds) {
   threads = std::max<size_t>(1, threads);
   workers_.reserve(threads - 1);
   for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
@@ -24,26 +25,43 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(state_mutex_);
     stop_ = true;
+    generation_.fetch_add(1, std::memory_order_release);  // ends every spin at once
   }
   wake_.notify_all();
   for (auto& worker : workers_) worker.join();
 }
+
+namespace {
+
+// Pauses until `done()` or `microseconds` pass; the clock is read every 64
+// pauses (~1 µs here). Returns done().
+template <typename Done>
+bool spin_until(Done done, size_t microseconds) {
+  if (microseconds == 0) return done();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(microseconds);
+  for (unsigned spin = 1;; ++spin) {
+    if (done()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+    if (spin % 64 == 0 && std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
+
+}  // namespace
 
 void ThreadPool::worker_loop(size_t index) {
   size_t seen = 0;
   for (;;) {
     const std::function<void(size_t, size_t)>* job = nullptr;
     size_t job_threads = 0;
-    // Spin briefly first: kernels come in bursts and a futex wake costs tens of µs.
-    for (int spin = 0; spin < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spin) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#elif defined(__aarch64__)
-      __asm__ volatile("yield");
-#endif
-    }
+    // Spin first (see the constructor's comment).
+    spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; }, spin_microseconds_);
     {
       std::unique_lock<std::mutex> lock(state_mutex_);
+      if (!stop_ && generation_.load() == seen) worker_sleeps_.fetch_add(1);
       wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
       if (stop_) return;
       seen = generation_.load();
@@ -89,11 +107,7 @@ void ThreadPool::run(const std::function<void(size_t, size_t)>& fn, size_t threa
   guarded(0, threads);
   // Wait for every worker, including those with no part in this job, so none
   // still holds a pointer to `guarded` when it goes out of scope.
-  for (int spin = 0; spin < 200000 && pending_.load(std::memory_order_acquire) != 0; ++spin) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
+  spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; }, std::max<size_t>(spin_microseconds_, 100));
   {
     std::unique_lock<std::mutex> lock(state_mutex_);
     done_.wait(lock, [&] { return pending_.load() == 0; });
@@ -148,8 +162,20 @@ size_t default_thread_count() {
   return available_cpu_count();
 }
 
+size_t default_spin_microseconds() {
+  const char* env = std::getenv("BITNET_SPIN_US");
+  if (env && *env) {
+    char* end = nullptr;
+    long value = std::strtol(env, &end, 10);
+    if (end && *end == '\0' && value >= 0 && value <= 1000000) return static_cast<size_t>(value);
+    throw invalid_argument(std::string("[threadPool] BITNET_SPIN_US must be an integer from 0 to 1000000, got \"") +
+                           env + "\"");
+  }
+  return 500;
+}
+
 ThreadPool& global_thread_pool() {
-  static ThreadPool pool(default_thread_count());
+  static ThreadPool pool(default_thread_count(), default_spin_microseconds());
   return pool;
 }
 

@@ -18,7 +18,16 @@ namespace bitnet {
 // deadlocks and never interleaves two jobs' chunks.
 class ThreadPool {
  public:
-  explicit ThreadPool(size_t threads);
+  // An idle worker spins (pause) for `spin_microseconds` after its last job
+  // before it blocks, so kernels that come back to back (the layers of one
+  // forward pass) find it awake: waking a blocked worker cost 45-140 µs on this
+  // project's 2-vCPU VM (the futex wake plus the host running the halted vCPU
+  // again), a third of a 6912x2560 GEMV. The calling thread likewise spins up
+  // to max(spin, 100 µs) for the workers to finish a job. The spin is timed
+  // (it was 20000 and 200000 pauses, whose length differs ~10x between x86 cores);
+  // where the host may run both vCPUs on one core, spinning holds that core
+  // from the thread being waited for, and BITNET_SPIN_US=0 avoids it.
+  explicit ThreadPool(size_t threads, size_t spin_microseconds = 500);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -37,6 +46,9 @@ class ThreadPool {
   // Jobs run so far on the workers (not inline), for tests.
   size_t jobs_run() const { return jobs_run_.load(); }
   size_t jobs_inline() const { return jobs_inline_.load(); }
+  // Times a worker blocked (spun out and slept) waiting for a job, for tests.
+  size_t worker_sleeps() const { return worker_sleeps_.load(); }
+  size_t spin_microseconds() const { return spin_microseconds_; }
 
  private:
   void worker_loop(size_t index);
@@ -53,11 +65,17 @@ class ThreadPool {
   bool stop_ = false;
   std::atomic<size_t> jobs_run_{0};
   std::atomic<size_t> jobs_inline_{0};
+  std::atomic<size_t> worker_sleeps_{0};
+  size_t spin_microseconds_;
 };
 
 // Threads the process may use: BITNET_NUM_THREADS, else the CPUs in this
 // process's affinity mask.
 size_t default_thread_count();
+
+// How long idle workers spin before they block: BITNET_SPIN_US (0 to 1000000),
+// else 500 (about the 20000 pauses this pool used to spin on the 2-vCPU Xeon).
+size_t default_spin_microseconds();
 size_t available_cpu_count();
 
 // The process-wide pool the kernels use, created on first use.

@@ -115,6 +115,8 @@ Napi::Value get_thread_info(const Napi::CallbackInfo& info) {
     out.Set("availableCpus", static_cast<double>(available_cpu_count()));
     out.Set("jobsRun", static_cast<double>(pool.jobs_run()));
     out.Set("jobsInline", static_cast<double>(pool.jobs_inline()));
+    out.Set("spinMicroseconds", static_cast<double>(pool.spin_microseconds()));
+    out.Set("workerSleeps", static_cast<double>(pool.worker_sleeps()));
     return out;
   });
 }
