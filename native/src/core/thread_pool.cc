@@ -150,29 +150,27 @@ size_t available_cpu_count() {
   return hw == 0 ? 1 : hw;
 }
 
-size_t default_thread_count() {
-  const char* env = std::getenv("BITNET_NUM_THREADS");
-  if (env && *env) {
-    char* end = nullptr;
-    long value = std::strtol(env, &end, 10);
-    if (end && *end == '\0' && value >= 1 && value <= 1024) return static_cast<size_t>(value);
-    throw invalid_argument(std::string("[threadPool] BITNET_NUM_THREADS must be an integer from 1 to 1024, got \"") +
-                           env + "\"");
-  }
-  return available_cpu_count();
+namespace {
+
+// The integer in environment variable `name`, or `fallback` when it is unset or empty.
+size_t env_integer(const char* name, long min, long max, size_t fallback) {
+  const char* env = std::getenv(name);
+  if (!env || !*env) return fallback;
+  char* end = nullptr;
+  long value = std::strtol(env, &end, 10);
+  if (end && *end == '\0' && value >= min && value <= max) return static_cast<size_t>(value);
+  throw invalid_argument(std::string("[threadPool] ") + name + " must be an integer from " + std::to_string(min) +
+                         " to " + std::to_string(max) + ", got \"" + env + "\"");
 }
 
-size_t default_spin_microseconds() {
-  const char* env = std::getenv("BITNET_SPIN_US");
-  if (env && *env) {
-    char* end = nullptr;
-    long value = std::strtol(env, &end, 10);
-    if (end && *end == '\0' && value >= 0 && value <= 1000000) return static_cast<size_t>(value);
-    throw invalid_argument(std::string("[threadPool] BITNET_SPIN_US must be an integer from 0 to 1000000, got \"") +
-                           env + "\"");
-  }
-  return 500;
+}  // namespace
+
+size_t default_thread_count() {
+  const size_t threads = env_integer("BITNET_NUM_THREADS", 1, 1024, 0);
+  return threads ? threads : available_cpu_count();
 }
+
+size_t default_spin_microseconds() { return env_integer("BITNET_SPIN_US", 0, 1000000, 500); }
 
 ThreadPool& global_thread_pool() {
   static ThreadPool pool(default_thread_count(), default_spin_microseconds());
