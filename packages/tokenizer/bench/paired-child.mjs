@@ -2,7 +2,8 @@
 // cold passes alternate over the same corpus, and each pair gives one ratio.
 // A process of its own, away from the suite's garbage and the peers' heaps: run
 // in the bench's process, the first pair's batched pass took 2.5–3× the others
-// in two of three full runs. Prints one JSON line.
+// in two of three full runs. Each pass starts after a full GC (run with
+// --expose-gc), so neither pays for the other's garbage. Prints one JSON line.
 import fs from 'node:fs';
 import { loadHfTokenizer, releaseWorkers } from '../dist/index.js';
 
@@ -18,10 +19,12 @@ await tokenizer.encodeBatch(texts, { threads });
 const pairs = [];
 for (let i = 0; i < Number(pairsArg); i++) {
   tokenizer.clearCache();
+  globalThis.gc?.();
   let started = performance.now();
   for (const text of texts) tokenizer.encode(text);
   const singleMs = performance.now() - started;
   tokenizer.clearCache();
+  globalThis.gc?.();
   started = performance.now();
   await tokenizer.encodeBatch(texts, { threads });
   const batchedMs = performance.now() - started;

@@ -97,15 +97,20 @@ for (let i = 0; i < texts.length; i++) {
 }
 const idArrays = idsPerDocument.map((ids) => Array.from(ids));
 
-const heavy = { minIterations: 3, minTimeMs: 1 };
+// Every iteration, ours and the peers', starts after a full collection (node --expose-gc): in
+// this process's heap (the peers, the corpus, id arrays: hundreds of MB) a major GC that
+// the results' typed arrays set off took 200–650 ms, and it landed in whichever row
+// crossed V8's external-memory limit (a batched row ran 896 ms here, 547 ms in a fresh process).
+const collect = () => globalThis.gc?.();
+const heavy = { minIterations: 3, minTimeMs: 1, beforeEach: collect };
 // The peers take 10-20 s per pass over the corpus: two warm-up passes and one timed pass.
-const slow = { minIterations: 1, minTimeMs: 1 };
+const slow = { minIterations: 1, minTimeMs: 1, beforeEach: collect };
 const suite = new BenchSuite('tokenizer');
 const encodeWork = { amount: bytes, unit: 'bytes' };
 const meta = (extra = {}) => ({ corpusBytes: bytes, documents: texts.length, tokens, ...extra });
 
-suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'bitnet', run: () => loadHfTokenizer(tokenizerJson), minIterations: 5, minTimeMs: 1, meta: { rssAfterLoadMb: rss.bitnet.rssMb } });
-suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'hf-native', peer: true, run: () => native.Tokenizer.fromFile(tokenizerJson), minIterations: 5, minTimeMs: 1, meta: { rssAfterLoadMb: rss['hf-native'].rssMb } });
+suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'bitnet', run: () => loadHfTokenizer(tokenizerJson), minIterations: 5, minTimeMs: 1, beforeEach: collect, meta: { rssAfterLoadMb: rss.bitnet.rssMb } });
+suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'hf-native', peer: true, run: () => native.Tokenizer.fromFile(tokenizerJson), minIterations: 5, minTimeMs: 1, beforeEach: collect, meta: { rssAfterLoadMb: rss['hf-native'].rssMb } });
 suite.add({
   group: 'load LLaMA-3 tokenizer.json',
   name: '@huggingface/tokenizers',
@@ -113,6 +118,7 @@ suite.add({
   run: () => new HfJsTokenizer(JSON.parse(fs.readFileSync(tokenizerJson, 'utf8')), JSON.parse(fs.readFileSync(configJson, 'utf8'))),
   minIterations: 5,
   minTimeMs: 1,
+  beforeEach: collect,
   meta: { rssAfterLoadMb: rss['hf-js'].rssMb },
 });
 
@@ -135,6 +141,7 @@ suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'hf-native', peer:
 suite.note(`corpus ${(bytes / 1e6).toFixed(2)} MB in ${texts.length} documents (licenses, /usr/share/doc, npm READMEs/CHANGELOGs, TypeScript's translated messages, ISO code names); LLaMA-3 ${tokens} tokens, GPT-2 ${gpt2Tokens} tokens`);
 suite.note(`id agreement with HF native: LLaMA-3 ${agreeing}/${texts.length} documents, GPT-2 ${gpt2Agreeing}/${texts.length} documents`);
 for (const [name, r] of Object.entries(rss)) suite.note(`RSS after load (fresh process, after GC) ${name}: +${r.rssMb.toFixed(1)} MB (JS heap +${r.heapMb.toFixed(1)} MB), load ${r.loadMs.toFixed(0)} ms`);
+suite.note(globalThis.gc ? 'every timed iteration starts after a full GC (node --expose-gc), so none pays for the garbage of the row before' : 'run without --expose-gc: iterations may pay for earlier rows\' garbage (a major GC here: 200–650 ms)');
 suite.note(`load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 suite.note(`parallel capacity at start: ${capacityBefore.toFixed(2)} of ${threads} threads (a CPU-bound loop on ${threads} worker threads vs 1; below ${threads} means other processes hold cores, which caps every batched figure)`);
 
@@ -160,7 +167,7 @@ const corpusFile = path.join(os.tmpdir(), `bitnet-tokenizer-corpus-${process.pid
 fs.writeFileSync(corpusFile, JSON.stringify(texts));
 let pairs;
 try {
-  const out = execFileSync(process.execPath, [fileURLToPath(new URL('./paired-child.mjs', import.meta.url)), tokenizerJson, corpusFile, String(threads), String(Number(process.env.BENCH_PAIRS ?? 7))], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./paired-child.mjs', import.meta.url)), tokenizerJson, corpusFile, String(threads), String(Number(process.env.BENCH_PAIRS ?? 7))], { encoding: 'utf8', maxBuffer: 1 << 20 });
   pairs = JSON.parse(out.trim().split('\n').pop());
 } finally {
   fs.rmSync(corpusFile, { force: true });

@@ -11,6 +11,8 @@ export interface BenchCase {
   setup?: () => unknown;
   /** Called once after timing. */
   teardown?: () => unknown;
+  /** Called before every iteration, warm-up included, outside the timed span (a `gc()`, a cache reset). */
+  beforeEach?: () => unknown;
   /** Work per iteration, in `unit`s of throughput (bytes → GB/s, flops → GFLOPS, items → items/s). */
   work?: { amount: number; unit: 'bytes' | 'flops' | 'items' | 'tokens' | 'sequences' };
   /** Minimum measuring time in ms (default 300) and iteration bounds. */
@@ -64,4 +66,4 @@ export class BenchSuite {
 }
 
 export function formatTable(report: BenchReport): string;
-export function measure(fn: () => unknown, options?: { minTimeMs?: number; minIterations?: number; maxIterations?: number }): Promise<number[]>;
+export function measure(fn: () => unknown, options?: { minTimeMs?: number; minIterations?: number; maxIterations?: number; beforeEach?: () => unknown }): Promise<number[]>;

@@ -8,17 +8,19 @@ import path from 'node:path';
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
-export async function measure(fn, { minTimeMs = 300, minIterations = 5, maxIterations = 1e6 } = {}) {
+export async function measure(fn, { minTimeMs = 300, minIterations = 5, maxIterations = 1e6, beforeEach } = {}) {
   // Warm-up: JIT, caches, lazy allocations.
   const warmStart = now();
   let warm = 0;
   while (warm < 2 || (now() - warmStart < minTimeMs / 5 && warm < maxIterations)) {
+    await beforeEach?.();
     await fn();
     warm++;
   }
   const samples = [];
   const start = now();
   while (samples.length < minIterations || (now() - start < minTimeMs && samples.length < maxIterations)) {
+    await beforeEach?.();
     const t0 = now();
     await fn();
     samples.push(now() - t0);
