@@ -199,6 +199,17 @@ void for_each_result(size_t rows, size_t batch, size_t tile_begin, size_t tile_e
     }
 }
 
+// out[r] = dots[r] · (scales[r] · xs) (+ add[r]) for r < count: one loop per case
+// that the compiler vectorises; every caller gets the same float operations per row.
+inline void scale_dots(float* __restrict out, const int32_t* __restrict dots, const float* __restrict scales, float xs,
+                       const float* __restrict add, size_t count) {
+  if (add) {
+    for (size_t r = 0; r < count; ++r) out[r] = static_cast<float>(dots[r]) * (scales[r] * xs) + add[r];
+  } else {
+    for (size_t r = 0; r < count; ++r) out[r] = static_cast<float>(dots[r]) * (scales[r] * xs);
+  }
+}
+
 }  // namespace
 
 const char* variant_name(Variant v) { return kVariantNames[static_cast<int>(v)]; }
@@ -277,43 +288,21 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
   if (groups == 0) {
     run_tiles(w, threads, [&](size_t begin, size_t end) {
       k.gemm_int(w.codes, blocks, begin, end, ws.xp, ws.xsum, batch, ws.dots);
-      if (batch == 1) {
-        // One token: the dots are in row order, so this is a flat loop the compiler vectorises
-        // (same float operations per row as the general loop below).
+      if (batch == 1) {  // one token: the dots are in row order, one flat loop
         const size_t first = begin * kTileRows, last = std::min(rows, end * kTileRows);
-        const float xs = ws.xscale[0];
-        float* __restrict out = y;
-        const float* __restrict scales = w.scales;
-        const float* __restrict add = bias;
-        const int32_t* __restrict dots = ws.dots;
-        if (add) {
-          for (size_t row = first; row < last; ++row) out[row] = static_cast<float>(dots[row]) * (scales[row] * xs) + add[row];
-        } else {
-          for (size_t row = first; row < last; ++row) out[row] = static_cast<float>(dots[row]) * (scales[row] * xs);
-        }
+        scale_dots(y + first, ws.dots + first, w.scales + first, ws.xscale[0], bias ? bias + first : nullptr,
+                   last - first);
         return;
       }
-      // Tile by tile, token by token: 4 contiguous rows each (vectorised), the same float
-      // operations per row as above; the last tile may be partial.
-      const int32_t* __restrict dots = ws.dots;
+      // Tile by tile, token by token: 4 contiguous rows each (a constant count, unrolled), the last tile may be partial.
       for (size_t t = begin; t < end; ++t) {
         const size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
-        const float* __restrict scales = w.scales + row0;
-        const float* __restrict add = bias ? bias + row0 : nullptr;
+        const float* add = bias ? bias + row0 : nullptr;
         for (size_t n = 0; n < batch; ++n) {
-          const int32_t* __restrict d = dots + (t * batch + n) * kTileRows;
-          float* __restrict out = y + n * rows + row0;
-          const float xs = ws.xscale[n];
-          if (here == kTileRows && add) {
-            for (size_t r = 0; r < kTileRows; ++r) out[r] = static_cast<float>(d[r]) * (scales[r] * xs) + add[r];
-          } else if (here == kTileRows) {
-            for (size_t r = 0; r < kTileRows; ++r) out[r] = static_cast<float>(d[r]) * (scales[r] * xs);
-          } else {
-            for (size_t r = 0; r < here; ++r) {
-              float value = static_cast<float>(d[r]) * (scales[r] * xs);
-              out[r] = add ? value + add[r] : value;
-            }
-          }
+          const int32_t* d = ws.dots + (t * batch + n) * kTileRows;
+          float* out = y + n * rows + row0;
+          if (here == kTileRows) scale_dots(out, d, w.scales + row0, ws.xscale[n], add, kTileRows);
+          else scale_dots(out, d, w.scales + row0, ws.xscale[n], add, here);
         }
       }
     });
@@ -322,27 +311,21 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
   // Group-scaled: one kernel call per group over the same tiles, the group
   // dots scaled and added in float (in y) in group order.
   run_tiles(w, threads, [&](size_t begin, size_t end) {
-    if (batch == 1) {  // dots in row order: flat loops, as in the per-row case
-      const size_t first = begin * kTileRows, last = std::min(rows, end * kTileRows);
-      float* __restrict out = y;
-      const float* __restrict scales = w.scales;
-      const int32_t* __restrict dots = ws.dots;
-      for (size_t g = 0; g < groups; ++g) {
-        Group group = group_of(w, ws, batch, g);
-        k.gemm_int(group.codes, group.blocks, begin, end, group.xg, group.gsum, batch, ws.dots);
+    const size_t first = begin * kTileRows, last = std::min(rows, end * kTileRows);
+    for (size_t g = 0; g < groups; ++g) {
+      Group group = group_of(w, ws, batch, g);
+      k.gemm_int(group.codes, group.blocks, begin, end, group.xg, group.gsum, batch, ws.dots);
+      if (batch == 1) {  // dots in row order: flat loops, as in the per-row case
+        float* __restrict out = y;
+        const float* __restrict scales = w.scales;
+        const int32_t* __restrict dots = ws.dots;
         if (g == 0) {
           for (size_t row = first; row < last; ++row) out[row] = static_cast<float>(dots[row]) * scales[row * groups];
         } else {
           for (size_t row = first; row < last; ++row) out[row] = out[row] + static_cast<float>(dots[row]) * scales[row * groups + g];
         }
+        continue;
       }
-      const float xs = ws.xscale[0];
-      for (size_t row = first; row < last; ++row) out[row] = bias ? out[row] * xs + bias[row] : out[row] * xs;
-      return;
-    }
-    for (size_t g = 0; g < groups; ++g) {
-      Group group = group_of(w, ws, batch, g);
-      k.gemm_int(group.codes, group.blocks, begin, end, group.xg, group.gsum, batch, ws.dots);
       for (size_t t = begin; t < end; ++t) {
         const size_t row0 = t * kTileRows, here = std::min(kTileRows, rows - row0);
         float scales[kTileRows] = {0, 0, 0, 0};
@@ -360,8 +343,7 @@ void matmul(const PackedView& w, const float* x, size_t batch, const float* bias
     for (size_t n = 0; n < batch; ++n) {
       float* out = y + n * rows;
       const float xs = ws.xscale[n];
-      for (size_t row = begin * kTileRows; row < std::min(rows, end * kTileRows); ++row)
-        out[row] = bias ? out[row] * xs + bias[row] : out[row] * xs;
+      for (size_t row = first; row < last; ++row) out[row] = bias ? out[row] * xs + bias[row] : out[row] * xs;
     }
   });
 }
