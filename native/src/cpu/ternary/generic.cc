@@ -43,28 +43,6 @@ void gemm_int(const uint8_t* codes, size_t blocks, size_t tile_begin, size_t til
   }
 }
 
-uint32_t absmax_bits(const float* x, size_t columns) {
-  uint32_t max_bits = 0;
-  for (size_t k = 0; k < columns; ++k) {
-    uint32_t bits;
-    std::memcpy(&bits, x + k, 4);
-    bits &= 0x7fffffffu;
-    max_bits = bits > max_bits ? bits : max_bits;
-  }
-  return max_bits;
-}
-
-void quantize_row(const float* x, size_t columns, float inverse, int8_t* q) {
-  for (size_t k = 0; k < columns; ++k) {
-    // Round half to even with float32 arithmetic: adding and subtracting 1.5·2^23
-    // rounds in the current (nearest-even) mode, |v| <= 127.
-    float v = x[k] * inverse;
-    float r = (v + 12582912.0f) - 12582912.0f;
-    int i = static_cast<int>(r);
-    q[k] = static_cast<int8_t>(i > 127 ? 127 : (i < -127 ? -127 : i));
-  }
-}
-
 void matmul_f32(const float* w, size_t rows, size_t columns, size_t row_begin, size_t row_end, const float* x,
                 size_t batch, float* y) {
   for (size_t r = row_begin; r < row_end; ++r) {
@@ -88,13 +66,31 @@ void fill_generic(Kernels& k) {
   k.variant = Variant::generic;
   k.gemm_int = gemm_int;
   k.matmul_f32 = matmul_f32;
-  k.quantize_row = quantize_row;
-  k.absmax_bits = absmax_bits;
+  k.quantize_row = quantize_row_generic;
+  k.absmax_bits = absmax_bits_generic;
 }
 
-uint32_t absmax_bits_generic(const float* x, size_t columns) { return absmax_bits(x, columns); }
+uint32_t absmax_bits_generic(const float* x, size_t columns) {
+  uint32_t max_bits = 0;
+  for (size_t k = 0; k < columns; ++k) {
+    uint32_t bits;
+    std::memcpy(&bits, x + k, 4);
+    bits &= 0x7fffffffu;
+    max_bits = bits > max_bits ? bits : max_bits;
+  }
+  return max_bits;
+}
 
-void quantize_row_generic(const float* x, size_t columns, float inverse, int8_t* q) { quantize_row(x, columns, inverse, q); }
+void quantize_row_generic(const float* x, size_t columns, float inverse, int8_t* q) {
+  for (size_t k = 0; k < columns; ++k) {
+    // Round half to even with float32 arithmetic: adding and subtracting 1.5·2^23
+    // rounds in the current (nearest-even) mode, |v| <= 127.
+    float v = x[k] * inverse;
+    float r = (v + 12582912.0f) - 12582912.0f;
+    int i = static_cast<int>(r);
+    q[k] = static_cast<int8_t>(i > 127 ? 127 : (i < -127 ? -127 : i));
+  }
+}
 
 }  // namespace ternary
 }  // namespace bitnet

@@ -83,7 +83,7 @@ struct Kernels {
 
 // Fillers, one per variant, each defined in its own ISA library.
 void fill_generic(Kernels& k);
-// The portable quantize_row, for the tails of the SIMD ones.
+// The generic variant's quantize_row and absmax_bits, also the tails of the SIMD ones.
 void quantize_row_generic(const float* x, size_t columns, float inverse, int8_t* q);
 uint32_t absmax_bits_generic(const float* x, size_t columns);
 void fill_avx2(Kernels& k);
