@@ -34,19 +34,19 @@ ThreadPool::~ThreadPool() {
 namespace {
 
 // Pauses until `done()` or `microseconds` pass; the clock is read every 64
-// pauses (~1 µs here). Returns done().
+// pauses (~1 µs here).
 template <typename Done>
-bool spin_until(Done done, size_t microseconds) {
-  if (microseconds == 0) return done();
+void spin_until(Done done, size_t microseconds) {
+  if (microseconds == 0) return;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(microseconds);
   for (unsigned spin = 1;; ++spin) {
-    if (done()) return true;
+    if (done()) return;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ volatile("yield");
 #endif
-    if (spin % 64 == 0 && std::chrono::steady_clock::now() >= deadline) return done();
+    if (spin % 64 == 0 && std::chrono::steady_clock::now() >= deadline) return;
   }
 }
 
