@@ -218,9 +218,16 @@ describe('BitLinear forward', () => {
     using ints = BitNetTensor.zeros([2, 8], { dtype: 'I32' });
     expect(code(errorOf(() => layer.forward(ints)))).toBe('ERR_BITNET_DTYPE');
     using nan = BitNetTensor.fromArray([1, 2, 3, NaN, 5, 6, 7, 8], [1, 8]);
+    const allocated = nan.pool.getMetrics().currentAllocated;
     const e = errorOf(() => layer.forward(nan));
     expect(code(e)).toBe('ERR_BITNET_INVALID_ARGUMENT');
     expect(String(e)).toContain('column 3');
+    // The failed call frees the output it allocated and leaves a given out untouched.
+    expect(nan.pool.getMetrics().currentAllocated).toBe(allocated);
+    using out = BitNetTensor.full([1, 4], 7);
+    expect(code(errorOf(() => layer.forward(nan, { out })))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(Array.from(out.toTypedArray())).toEqual([7, 7, 7, 7]);
+    expect(nan.pool.getMetrics().currentAllocated).toBe(allocated + out.storage.byteLength);
     expect(code(errorOf(() => layer.forward('x' as unknown as BitNetTensor)))).toBe('ERR_BITNET_INVALID_ARGUMENT');
     using after = layer.forward(good);
     expect(after.toTypedArray()).toEqual(before.toTypedArray());
