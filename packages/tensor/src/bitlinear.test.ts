@@ -189,6 +189,17 @@ describe('BitLinear forward', () => {
     using empty = BitNetTensor.zeros([0, 40]);
     using e = layer.forward(empty);
     expect(e.shape).toEqual([0, 6]);
+    // A contiguous view that starts inside its storage (rows 1..2 of 3), into an out that does too.
+    using rows = xc.contiguous().narrow(0, 1, 2);
+    using rowsCopy = rows.clone();
+    using outBase = BitNetTensor.zeros([3, 6]);
+    using outRows = outBase.narrow(0, 1, 2);
+    expect(rows.offset).toBe(40);
+    expect(layer.forward(rows, { out: outRows })).toBe(outRows);
+    using fromCopy = layer.forward(rowsCopy);
+    expect(outRows.toTypedArray()).toEqual(fromCopy.toTypedArray());
+    expect(Array.from(outBase.toTypedArray().subarray(0, 6))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(fromCopy.toTypedArray()).toEqual(a.toTypedArray().subarray(6, 18));
   });
 
   it('writes into options.out and returns it', async () => {
