@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { getDefaultPool } from '@bitnet/memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BitLinear, BitNetTensor, PackedTernaryTensor, deserializeSafetensors, serializeSafetensors, ternaryKernelTiers, type BitLinearGradients } from './index.js';
 import { rng } from './testing/reference.js';
@@ -229,16 +230,18 @@ describe('BitLinear forward', () => {
     using ints = BitNetTensor.zeros([2, 8], { dtype: 'I32' });
     expect(code(errorOf(() => layer.forward(ints)))).toBe('ERR_BITNET_DTYPE');
     using nan = BitNetTensor.fromArray([1, 2, 3, NaN, 5, 6, 7, 8], [1, 8]);
-    const allocated = nan.pool.getMetrics().currentAllocated;
+    const pool = getDefaultPool(); // the tensors' default pool
+    expect(nan.pool).toBe(pool);
+    const allocated = pool.getMetrics().currentAllocated;
     const e = errorOf(() => layer.forward(nan));
     expect(code(e)).toBe('ERR_BITNET_INVALID_ARGUMENT');
     expect(String(e)).toContain('column 3');
     // The failed call frees the output it allocated and leaves a given out untouched.
-    expect(nan.pool.getMetrics().currentAllocated).toBe(allocated);
+    expect(pool.getMetrics().currentAllocated).toBe(allocated);
     using out = BitNetTensor.full([1, 4], 7);
     expect(code(errorOf(() => layer.forward(nan, { out })))).toBe('ERR_BITNET_INVALID_ARGUMENT');
     expect(Array.from(out.toTypedArray())).toEqual([7, 7, 7, 7]);
-    expect(nan.pool.getMetrics().currentAllocated).toBe(allocated + out.storage.byteLength);
+    expect(pool.getMetrics().currentAllocated).toBe(allocated + out.storage.byteLength);
     expect(code(errorOf(() => layer.forward('x' as unknown as BitNetTensor)))).toBe('ERR_BITNET_INVALID_ARGUMENT');
     using after = layer.forward(good);
     expect(after.toTypedArray()).toEqual(before.toTypedArray());
