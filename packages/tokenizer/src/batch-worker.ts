@@ -4,7 +4,7 @@
 // once the calling thread has copied them there.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteLevelBpeTokenizer, type ByteLevelBpeSpec } from './byte-level-bpe.js';
-import { EncodingPacker, awaitChunk, batchText, type BatchJob, type WorkerResult } from './batch.js';
+import { EncodingPacker, OWN_ARRAYS_CHARS, awaitChunk, batchText, replyTransfer, type BatchJob, type WorkerResult } from './batch.js';
 
 const tokenizer = new ByteLevelBpeTokenizer((workerData as { spec: ByteLevelBpeSpec }).spec);
 
@@ -22,14 +22,14 @@ parentPort?.on('message', (message: BatchJob | { clearCache: true }) => {
       awaitChunk(control, chunk);
       for (let i = chunks[2 * chunk]; i < chunks[2 * chunk + 1]; i++) {
         const { text, pair } = batchText(unitBuffer, layout, i);
-        packer.add(tokenizer.encode(text, { addSpecialTokens, ...(pair !== undefined ? { pair } : {}) }));
+        const encoding = tokenizer.encode(text, { addSpecialTokens, ...(pair !== undefined ? { pair } : {}) });
+        packer.add(encoding, text.length + (pair?.length ?? 0) >= OWN_ARRAYS_CHARS);
       }
       claimed.push(chunk);
     }
     const packed = packer.finish();
     const result: WorkerResult = { chunks: claimed, packed };
-    const transfer = [packed.counts, packed.ids, packed.offsets, packed.typeIds, packed.special, packed.sequenceIds].map((array) => array.buffer as ArrayBuffer);
-    parentPort?.postMessage({ job: message.job, result }, transfer);
+    parentPort?.postMessage({ job: message.job, result }, replyTransfer(packed));
   } catch (error) {
     parentPort?.postMessage({ job: message.job, error: error instanceof Error ? error.message : String(error) });
   }

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCorpus } from '../bench/corpus.mjs';
 import { createBpeTokenizer, encodeBatch, loadHfTokenizer, releaseWorkers, workerThreadsAvailable, type Encoding, type Tokenizer } from './index.js';
-import { EncodingPacker, unpackEncodings, type SpecSource } from './batch.js';
+import { EncodingPacker, MAX_OWN_ARRAYS, OWN_ARRAYS_CHARS, replyTransfer, unpackEncodings, type SpecSource } from './batch.js';
+import type { TokenEncoding } from './encoding.js';
 import { gpt2MergesTxt, gpt2VocabJson, llama3Oracle, llama3TokenizerJson } from './testing/oracle.js';
 
 const corpus = buildCorpus(1_000_000, { maxDocumentChars: 30_000 });
@@ -48,7 +49,8 @@ describe('encodeBatch', () => {
   });
 
   it('packs encodings for a reply and unpacks them unchanged, from any starting size', () => {
-    const encodings = texts.slice(0, 40).map((t, i) => llama.encode(t, i % 2 ? { pair: t.slice(0, 50) } : {}));
+    const encode = () => texts.slice(0, 40).map((t, i) => llama.encode(t, i % 2 ? { pair: t.slice(0, 50) } : {}));
+    const encodings = encode();
     const tokens = encodings.reduce((sum, e) => sum + e.ids.length, 0);
     // 0: grows from the minimum many times; tokens - 1: grows once, at the last text; 2 × tokens: never.
     for (const expected of [0, tokens - 1, 2 * tokens]) {
@@ -56,8 +58,47 @@ describe('encodeBatch', () => {
       for (const e of encodings) packer.add(e);
       const packed = packer.finish();
       expect(packed.ids.length).toBe(tokens);
+      expect(packed.own.length).toBe(0);
       expectSame(unpackEncodings(packed, (llama as unknown as SpecSource).idTableView()), encodings);
     }
+  });
+
+  it('sends the encodings it is asked to with their own arrays (transferred, at most MAX_OWN_ARRAYS), the rest packed', () => {
+    const table = (llama as unknown as SpecSource).idTableView();
+    const encodings = texts.slice(0, 40).map((t) => llama.encode(t));
+    const copies = texts.slice(0, 40).map((t) => llama.encode(t));
+    const packer = new EncodingPacker(0);
+    encodings.forEach((e, i) => packer.add(e, i % 3 === 0));
+    const packed = packer.finish();
+    expect(packed.own.length).toBe(14);
+    expect(packed.ids.length).toBe(encodings.reduce((sum, e, i) => sum + (i % 3 === 0 ? 0 : e.ids.length), 0));
+    const transfer = replyTransfer(packed);
+    expect(transfer.length).toBe(6 + 5 * 14);
+    const received = structuredClone(packed, { transfer });
+    expect(encodings[0].ids.length).toBe(0); // moved, not copied: the sender's arrays are detached
+    const unpacked = unpackEncodings(received, table);
+    expectSame(unpacked, copies);
+    for (let i = 0; i < unpacked.length; i += 3) expect(unpacked[i].ids.buffer.byteLength).toBe(unpacked[i].ids.byteLength);
+    // Past the cap, encodings are packed whatever the caller asks.
+    const many = Array.from({ length: MAX_OWN_ARRAYS + 10 }, (_, i) => llama.encode(texts[i % texts.length].slice(0, 200)));
+    const capped = new EncodingPacker(0);
+    for (const e of many) capped.add(e, true);
+    const cappedPacked = capped.finish();
+    expect(cappedPacked.own.length).toBe(MAX_OWN_ARRAYS);
+    expectSame(unpackEncodings(cappedPacked, table), many);
+  });
+
+  it('returns long texts\' encodings with arrays of their own (holding one does not hold the batch)', async () => {
+    const long = texts.filter((t) => t.length >= OWN_ARRAYS_CHARS);
+    expect(long.length).toBeGreaterThan(4);
+    const batch = await llama.encodeBatch(texts, { threads: 2 });
+    texts.forEach((t, i) => {
+      if (t.length >= OWN_ARRAYS_CHARS) {
+        expect(batch[i].ids.buffer.byteLength).toBe(batch[i].ids.byteLength);
+        expect((batch[i] as TokenEncoding).offsetPairs.buffer.byteLength).toBe((batch[i] as TokenEncoding).offsetPairs.byteLength);
+      }
+    });
+    expectSame(batch, texts.map((t) => llama.encode(t)));
   });
 
   it('handles pairs and addSpecialTokens: false', async () => {

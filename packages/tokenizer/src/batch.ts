@@ -16,14 +16,36 @@ const MIN_PARALLEL_CHARS = 64 * 1024;
 const CHUNKS_PER_THREAD = 64;
 /** Smallest chunk worth a claim and a packed reply. */
 const MIN_CHUNK_CHARS = 8 * 1024;
+/**
+ * A text at least this long (pair included) comes back from a worker with the
+ * arrays `encode` made for it, transferred, instead of copied into the packed
+ * reply arrays: on the bench corpus packing cost ~5% of a worker's time, mostly
+ * first-touch page faults on the fresh reply arrays, and 93% of its text is in
+ * such documents. Short texts stay packed: postMessage's cost grows faster than
+ * the number of transferables (here 1000 took 0.8 ms, 10000 took 42 ms).
+ */
+export const OWN_ARRAYS_CHARS = 16 * 1024;
+/** At most this many encodings per reply come back with their own arrays (5 transferables each). */
+export const MAX_OWN_ARRAYS = 256;
+
+/** One encoding's arrays, as `encode` made them. */
+export interface EncodingArrays {
+  ids: Int32Array;
+  offsets: Int32Array;
+  typeIds: Uint8Array;
+  special: Uint8Array;
+  sequenceIds: Int8Array;
+}
 
 export interface PackedEncodings {
+  /** Tokens of each encoding, in order; -1 - k for the encoding sent as `own[k]`. */
   counts: Int32Array;
   ids: Int32Array;
   offsets: Int32Array;
   typeIds: Uint8Array;
   special: Uint8Array;
   sequenceIds: Int8Array;
+  own: EncodingArrays[];
 }
 
 export interface SpecSource {
@@ -34,7 +56,8 @@ export interface SpecSource {
 }
 
 /**
- * Appends encodings to one set of growing arrays as they are made, so the
+ * Appends encodings to one set of growing arrays as they are made (or, for
+ * long texts, keeps the arrays `encode` made: see OWN_ARRAYS_CHARS), so the
  * worker's reply needs no final packing pass: packing half of the 13.5 MB bench
  * corpus (2.2M tokens) at the end took 13–40 ms in the worker while the calling
  * thread, done with its share, waited.
@@ -48,6 +71,7 @@ export class EncodingPacker {
   private sequenceIds: Int8Array;
   private encodings = 0;
   private tokens = 0;
+  private readonly own: EncodingArrays[] = [];
 
   /**
    * `expectedTokens` sizes the arrays up front: growing them by doubling from
@@ -63,10 +87,20 @@ export class EncodingPacker {
     this.sequenceIds = new Int8Array(capacity);
   }
 
-  add(encoding: Encoding): void {
+  /**
+   * Appends an encoding. With `ownArrays` (and fewer than MAX_OWN_ARRAYS so far)
+   * its arrays go in the reply as they are, to be transferred: the encoding must
+   * not be used after the reply is sent.
+   */
+  add(encoding: Encoding, ownArrays = false): void {
     const e = encoding as TokenEncoding;
     const count = e.ids.length;
     if (this.encodings === this.counts.length) this.counts = grown(this.counts, 2 * this.counts.length, this.encodings);
+    if (ownArrays && this.own.length < MAX_OWN_ARRAYS) {
+      this.counts[this.encodings++] = -1 - this.own.length;
+      this.own.push({ ids: e.ids, offsets: e.offsetPairs, typeIds: e.typeIds, special: e.specialTokensMask, sequenceIds: e.sequenceIds });
+      return;
+    }
     if (this.tokens + count > this.ids.length) {
       let capacity = 2 * this.ids.length;
       while (capacity < this.tokens + count) capacity *= 2;
@@ -96,8 +130,17 @@ export class EncodingPacker {
       typeIds: this.typeIds.subarray(0, this.tokens),
       special: this.special.subarray(0, this.tokens),
       sequenceIds: this.sequenceIds.subarray(0, this.tokens),
+      own: this.own,
     };
   }
+}
+
+/** The buffers to transfer with a packed reply, each once. */
+export function replyTransfer(packed: PackedEncodings): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const array of [packed.counts, packed.ids, packed.offsets, packed.typeIds, packed.special, packed.sequenceIds]) buffers.add(array.buffer as ArrayBuffer);
+  for (const a of packed.own) for (const array of [a.ids, a.offsets, a.typeIds, a.special, a.sequenceIds]) buffers.add(array.buffer as ArrayBuffer);
+  return [...buffers];
 }
 
 /** A `size`-element copy of `array`'s first `used` elements. */
@@ -112,6 +155,11 @@ export function unpackEncodings(packed: PackedEncodings, table: ArrayLike<string
   let n = 0;
   for (let i = 0; i < packed.counts.length; i++) {
     const count = packed.counts[i];
+    if (count < 0) {
+      const a = packed.own[-1 - count];
+      out.push(new TokenEncoding(a.ids, a.offsets, a.typeIds, a.special, a.sequenceIds, table));
+      continue;
+    }
     out.push(
       new TokenEncoding(
         packed.ids.subarray(n, n + count),
@@ -152,7 +200,7 @@ export function workerThreadsAvailable(): boolean {
 /** What a worker sends back: the chunks it claimed and their encodings. */
 export interface WorkerResult {
   chunks: number[];
-  /** The encodings of those chunks' texts, chunk after chunk, in one set of arrays (few transferables). */
+  /** The encodings of those chunks' texts, chunk after chunk: packed, long texts' with their own arrays. */
   packed: PackedEncodings;
 }
 
@@ -353,7 +401,13 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
   // Shared too: the workers read each chunk's entries after it is published, not at post time.
   const layout = new Int32Array(new SharedArrayBuffer(12 * texts.length));
   // Byte-level BPE averages 3–4 UTF-16 units per token on prose; one per 2 leaves room.
-  const expectedTokens = Math.ceil(chars / threadsUsed / 2);
+  // Texts that come back with their own arrays take no room in them.
+  let packedChars = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const length = texts[i].length + (pairs ? pairs[i].length : 0);
+    if (length < OWN_ARRAYS_CHARS) packedChars += length;
+  }
+  const expectedTokens = Math.ceil(packedChars / threadsUsed / 2);
   const batch = { units, layout, addSpecialTokens, chunks, control, expectedTokens };
   const jobs: Array<Promise<WorkerResult>> = [];
   for (let w = 0; w < workerCount; w++) jobs.push(pool.run(w, batch));
