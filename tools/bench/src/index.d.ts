@@ -42,7 +42,7 @@ export interface BenchRow {
 }
 
 export interface BenchSuiteOptions {
-  /** Measure the native memory-bandwidth probe at the start of the run (needs @bitnet/native). */
+  /** Measure the native memory-bandwidth probe at the start and the end of the run, keeping the better of each (needs @bitnet/native). */
   bandwidth?: boolean | { threads?: number[] };
   /** Where JSON goes; default <cwd>/bench-results/<name>.json. */
   outputFile?: string;
@@ -52,7 +52,8 @@ export interface BenchReport {
   suite: string;
   date: string;
   machine: Record<string, unknown>;
-  bandwidth: Array<{ threads: number; readBytesPerSecond: number; triadBytesPerSecond: number }>;
+  /** Per thread count: the better of the probes at the start and the end of the run, and the two reads. */
+  bandwidth: Array<{ threads: number; readBytesPerSecond: number; triadBytesPerSecond: number; readAtStartBytesPerSecond: number; readAtEndBytesPerSecond: number | null }>;
   rows: BenchRow[];
 }
 
