@@ -372,8 +372,12 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
   const sizes: number[] = [];
   let from = 0;
   let size = 0;
+  // Texts that come back with their own arrays (OWN_ARRAYS_CHARS) take no room in the packed ones.
+  let packedChars = 0;
   for (let i = 0; i < texts.length; i++) {
-    size += texts[i].length + (pairs ? pairs[i].length : 0);
+    const length = texts[i].length + (pairs ? pairs[i].length : 0);
+    if (length < OWN_ARRAYS_CHARS) packedChars += length;
+    size += length;
     if (size >= target) {
       ranges.push(from, i + 1);
       sizes.push(size);
@@ -401,12 +405,6 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
   // Shared too: the workers read each chunk's entries after it is published, not at post time.
   const layout = new Int32Array(new SharedArrayBuffer(12 * texts.length));
   // Byte-level BPE averages 3–4 UTF-16 units per token on prose; one per 2 leaves room.
-  // Texts that come back with their own arrays take no room in them.
-  let packedChars = 0;
-  for (let i = 0; i < texts.length; i++) {
-    const length = texts[i].length + (pairs ? pairs[i].length : 0);
-    if (length < OWN_ARRAYS_CHARS) packedChars += length;
-  }
   const expectedTokens = Math.ceil(packedChars / threadsUsed / 2);
   const batch = { units, layout, addSpecialTokens, chunks, control, expectedTokens };
   const jobs: Array<Promise<WorkerResult>> = [];
