@@ -114,7 +114,6 @@ export class BenchSuite {
       }
     }
     const rows = [];
-    const bytesPerSecond = new Map();
     for (const benchCase of this.cases) {
       const row = { group: benchCase.group, name: benchCase.name, peer: Boolean(benchCase.peer), meta: benchCase.meta };
       try {
@@ -130,8 +129,7 @@ export class BenchSuite {
           const perSecond = benchCase.work.amount / (row.medianMs / 1000);
           row.throughput = perSecond / unitScale[benchCase.work.unit];
           row.throughputUnit = unitNames[benchCase.work.unit];
-          row.fractionOfBandwidth = null;
-          if (benchCase.work.unit === 'bytes') bytesPerSecond.set(row, perSecond);
+          row.fractionOfBandwidth = null; // set below, once the end probe is in
         } else {
           row.throughput = null;
           row.throughputUnit = null;
@@ -159,7 +157,10 @@ export class BenchSuite {
       }
     }
     const bestRead = bandwidth.length ? Math.max(...bandwidth.map((b) => b.readBytesPerSecond)) : null;
-    if (bestRead) for (const [row, perSecond] of bytesPerSecond) row.fractionOfBandwidth = perSecond / bestRead;
+    this.cases.forEach((benchCase, i) => {
+      const row = rows[i];
+      if (bestRead && benchCase.work?.unit === 'bytes' && !row.error) row.fractionOfBandwidth = benchCase.work.amount / (row.medianMs / 1000) / bestRead;
+    });
     for (const row of rows) {
       if (!row.peer) continue;
       const ours = rows.find((r) => r.group === row.group && !r.peer && !r.error);
