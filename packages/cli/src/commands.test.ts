@@ -53,9 +53,12 @@ describe('bitnet quantize', () => {
     const bias = new Float32Array(rows).map((_, i) => i / 10);
     const input = path.join(dir, 'in.safetensors');
     const output = path.join(dir, 'out.safetensors');
+    // Disposed after writing: left to the GC, they set off BITNET_TENSOR_LEAK warnings in CI.
+    using weightTensor = BitNetTensor.fromArray(weights, [rows, columns], BitNetDType.F32);
+    using biasTensor = BitNetTensor.fromArray(bias, [rows], BitNetDType.F32);
     await writeSafetensors(input, new Map([
-      ['proj.weight', BitNetTensor.fromArray(weights, [rows, columns], BitNetDType.F32)],
-      ['proj.bias', BitNetTensor.fromArray(bias, [rows], BitNetDType.F32)],
+      ['proj.weight', weightTensor],
+      ['proj.bias', biasTensor],
     ]), { note: 'kept' });
     const io = capture();
     expect(await main(['quantize', input, output, '--json'], io), io.stderr).toBe(0);
@@ -103,7 +106,8 @@ describe('bitnet quantize', () => {
     const weights = new Float32Array(rows * columns).map((_, i) => Math.sin(i * 12.9898) * 0.01 * (1 + Math.floor((i % columns) / 256)));
     const input = path.join(dir, 'group-in.safetensors');
     const output = path.join(dir, 'group-out.safetensors');
-    await writeSafetensors(input, new Map([['w', BitNetTensor.fromArray(weights, [rows, columns], BitNetDType.F32)]]));
+    using weightTensor = BitNetTensor.fromArray(weights, [rows, columns], BitNetDType.F32);
+    await writeSafetensors(input, new Map([['w', weightTensor]]));
     const io = capture();
     expect(await main(['quantize', input, output, '--granularity', 'group', '--group-size', '256', '--min-elements', '16', '--json'], io), io.stderr).toBe(0);
     // Float64 reference: scale = mean|W| over each row's 256-column group, stored as float32.
