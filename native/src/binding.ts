@@ -100,6 +100,8 @@ export interface NativeBinding extends NativeTensorBinding {
   getThreadInfo(): NativeThreadInfo;
   allocateAligned(size: number, alignment?: number, uninitialized?: boolean): ArrayBuffer;
   freeAligned(buffer: ArrayBuffer): void;
+  /** Largest external ArrayBuffer this Node.js makes (buffer.constants.MAX_LENGTH); the loader sets it. */
+  setArrayBufferLimit(bytes: number): void;
   addressOf(value: ArrayBuffer | ArrayBufferView): bigint;
   nativeMemoryStats(): { liveBytes: number; liveBlocks: number };
   measureBandwidth(options?: BandwidthOptions): BandwidthResult;

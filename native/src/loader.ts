@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +83,8 @@ function checkBinding(candidate: unknown, expectedVersion: string): NativeBindin
   }
   // Both sides check: the binary also refuses a JS layer of another version.
   (binding as NativeBinding).checkJsVersion(expectedVersion);
+  // Node-API makes external ArrayBuffers through node::Buffer, capped at this size.
+  (binding as NativeBinding).setArrayBufferLimit(bufferConstants.MAX_LENGTH);
   return binding as NativeBinding;
 }
 

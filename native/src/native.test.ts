@@ -194,6 +194,27 @@ describe('aligned native memory', () => {
     expect(() => native.freeAligned(new ArrayBuffer(8))).toThrow(/was not made by allocateAligned/);
   });
 
+  it('refuses more than one ArrayBuffer can hold before allocating (Node-API would free the memory twice)', () => {
+    const before = native.nativeMemoryStats();
+    const limit = 2 ** 32; // buffer.constants.MAX_LENGTH on Node 20, which the loader passes in
+    expect(() => native.allocateAligned(limit + 4096, 4096, true)).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_MEMORY', message: expect.stringContaining(`[allocateAligned] ${limit + 4096} bytes is more than one ArrayBuffer can hold`) }),
+    );
+    expect(native.nativeMemoryStats()).toEqual(before);
+  });
+
+  it('frees only the buffer it made: not a copy carrying its properties, nor another view of its memory', () => {
+    const buffer = native.allocateAligned(4096, 64);
+    new Uint8Array(buffer)[0] = 7;
+    const copy = Object.assign(new ArrayBuffer(4096), buffer);
+    expect(() => native.freeAligned(copy)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    const alias = native.memoryBlockBuffer(buffer, 0, 4096);
+    expect(() => native.freeAligned(alias)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    expect(new Uint8Array(buffer)[0]).toBe(7);
+    native.freeAligned(buffer);
+    expect(buffer.byteLength).toBe(0);
+  });
+
   it('rejects bad sizes and alignments with typed errors', () => {
     expect(() => native.allocateAligned(10, 3)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', name: 'TypeError' }));
     expect(() => native.allocateAligned(-1)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));

@@ -174,6 +174,19 @@ describe('activation quantization', () => {
     for (let i = 0; i < x.length; i++) expect(Math.abs(back[i] - x[i])).toBeLessThanOrEqual(q.scales[Math.floor(i / columns)] * 0.5 + 1e-7);
   });
 
+  it('quantizes tokens too small for 127 / absmax in float32 (below ~3.7e-37, subnormals included)', () => {
+    // 127 / absmax overflows to Infinity there (0 · Infinity is NaN): the codes must still be the formula's.
+    const x = Float32Array.of(1e-37, -1e-37, 0, 3e-38, 1e-40, 0, -3e-41, 2e-41);
+    const q = quantizeActivations(x, 2, 4);
+    for (let n = 0; n < 2; n++) {
+      const row = Array.from(x.subarray(4 * n, 4 * n + 4));
+      const absmax = Math.max(...row.map(Math.abs));
+      expect(Array.from(q.values.subarray(4 * n, 4 * n + 4))).toEqual(row.map((v) => Math.round((v * 127) / absmax)));
+      expect(q.scales[n]).toBe(Math.fround(absmax / 127));
+    }
+    expect(Array.from(q.values.subarray(0, 4))).toEqual([127, -127, 0, 38]);
+  });
+
   it('rejects NaN and Inf with the token and column', () => {
     const x = new Float32Array(6);
     x[4] = NaN;
@@ -283,6 +296,41 @@ describe('packed layouts', () => {
     expect(() => packTernary({ ...grouped, groupSize: 128, scales: Float32Array.of(1, 2, 1, 2) })).toThrow(
       expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED', message: expect.stringContaining('row 0 has group scales 1 and 2 in groups of 128 columns') }),
     );
+  });
+
+  it('refuses block scales fp16 cannot hold to 2^-11 (below its normal range) unless the block is all zeros', () => {
+    for (const layout of ['tq2_0', 'tq1_0'] as const) {
+      const w: TernaryWeights = { ...randomTernary(1, 512, 5), granularity: 'tensor', groupSize: null, scales: Float32Array.of(5e-8) };
+      // Stored as fp16 5e-8 would come back 14% off (and 3e-8 as 0): an error, not a silently wrong layer.
+      expect(() => packTernary(w, layout)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE', message: expect.stringContaining('block scale 5.00000006e-08 at row 0, block 0 is below fp16') }));
+      // The smallest normal fp16 and up keep the documented bound.
+      const normal = packTernary({ ...w, scales: Float32Array.of(6.103515625e-5) }, layout);
+      expect(unpackTernary(normal).scales[0]).toBe(6.103515625e-5);
+      normal.dispose();
+      // quantize158 gives an all-zero tensor the scale 1e-5: its blocks never use it, so they pack.
+      const zeros = quantize158(new Float32Array(512), 1, 512);
+      expect(zeros.scales[0]).toBeCloseTo(1e-5, 10);
+      const packed = packTernary(zeros, layout);
+      expect(unpackTernary(packed).values).toEqual(new Int8Array(512));
+      packed.dispose();
+    }
+  });
+
+  it('reports NaN or infinite fp16 block scales when the bytes are read', () => {
+    const good = packTernary(randomTernary(2, 256, 6), 'tq2_0');
+    for (const [bits, what] of [[0x7e00, 'NaN'], [0x7c00, 'infinite'], [0xfc00, 'infinite']] as const) {
+      const bytes = good.data.slice();
+      bytes[66 + 64] = bits & 0xff; // row 1's block: its fp16 scale after 64 code bytes
+      bytes[66 + 65] = bits >> 8;
+      expect(() => PackedTernary.fromBytes('tq2_0', 2, 256, bytes)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_FILE_FORMAT', message: `[unpackTernary] block scale at row 1, block 0 is ${what}` }));
+    }
+    const tq1 = convertTernary(good, 'tq1_0');
+    const bytes = tq1.data.slice();
+    bytes[52] = 0x00; // row 0's fp16 scale after 48 + 4 code bytes
+    bytes[53] = 0x7e;
+    expect(() => PackedTernary.fromBytes('tq1_0', 2, 256, bytes)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_FILE_FORMAT', message: '[unpackTernary] block scale at row 0, block 0 is NaN' }));
+    good.dispose();
+    tq1.dispose();
   });
 
   it('accepts group scales that agree per row, ignoring all-zero groups (ggml d = 0)', () => {
@@ -598,5 +646,19 @@ describe('denseMatmulF32', () => {
       }
       expect(await denseMatmulF32Async(w, rows, columns, x, batch)).toEqual(denseMatmulF32(w, rows, columns, x, batch));
     }
+  });
+
+  it('rejects bad arguments of the async form through its promise, and null options mean none', async () => {
+    const call = denseMatmulF32Async(new Float32Array(4), 2, 2, new Float32Array(3), 1);
+    expect(call).toBeInstanceOf(Promise);
+    await expect(call).rejects.toMatchObject({ code: 'ERR_BITNET_SHAPE_MISMATCH' });
+    const w = Float32Array.of(1, 2, 3, 4);
+    expect(denseMatmulF32(w, 2, 2, Float32Array.of(1, 1), 1, null as never)).toEqual(Float32Array.of(3, 7));
+    expect(() => denseMatmulF32(w, 2, 2, Float32Array.of(1, 1), 1, 5 as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[denseMatmulF32] options must be an object, got number' }));
+    const q = quantize158(new Float32Array(256).fill(1), 1, 256, null as never);
+    const packed = packTernary(q);
+    expect(ternaryMatmul(packed, new Float32Array(256).fill(1), 1, null as never)[0]).toBeCloseTo(256, 3);
+    await expect(ternaryMatmulAsync(packed, new Float32Array(256), 1, 'fast' as never)).rejects.toMatchObject({ code: 'ERR_BITNET_INVALID_ARGUMENT' });
+    packed.dispose();
   });
 });

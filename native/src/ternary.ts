@@ -68,6 +68,13 @@ function checkFinite(op: string, name: string, array: ArrayLike<number>, columns
   }
 }
 
+/** An options argument: undefined or null mean none; anything else must be an object. */
+function optionsObject<T extends object>(op: string, options: T | null | undefined): T {
+  if (options === undefined || options === null) return {} as T;
+  if (typeof options !== 'object') throw invalidArgument(op, `options must be an object, got ${typeof options}`);
+  return options;
+}
+
 /** Round half to even, as PyTorch's `round()`. */
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
@@ -109,6 +116,7 @@ function resolveGranularity(op: string, options: { granularity?: TernaryGranular
  */
 export function quantize158(weights: FloatArray, rows: number, columns: number, options: Quantize158Options = {}): TernaryWeights {
   const op = 'quantize158';
+  options = optionsObject(op, options);
   checkFloatArray(op, 'weights', weights);
   checkShape(op, weights.length, rows, columns);
   const { granularity, groupSize } = resolveGranularity(op, options);
@@ -178,6 +186,7 @@ export function dequantize158(weights: TernaryWeights): Float32Array {
  */
 export function quantize1Bit(weights: FloatArray, rows: number, columns: number, options: { granularity?: 'tensor' | 'row' } = {}): TernaryWeights {
   const op = 'quantize1Bit';
+  options = optionsObject(op, options);
   checkFloatArray(op, 'weights', weights);
   checkShape(op, weights.length, rows, columns);
   const granularity = options.granularity ?? 'tensor';
@@ -552,12 +561,14 @@ function matmulArgs(op: string, packed: PackedTernary, x: Float32Array, batch: n
  */
 export function ternaryMatmul(packed: PackedTernary, x: Float32Array, batch: number, options: TernaryMatmulOptions = {}): Float32Array {
   const op = 'ternaryMatmul';
+  options = optionsObject(op, options);
   return ternaryNative(op).ternaryMatmul(...matmulArgs(op, packed, x, batch, options));
 }
 
 /** ternaryMatmul on a libuv worker thread; `packed` stays alive (dispose waits) until it settles. */
 export async function ternaryMatmulAsync(packed: PackedTernary, x: Float32Array, batch: number, options: TernaryMatmulOptions = {}): Promise<Float32Array> {
   const op = 'ternaryMatmulAsync';
+  options = optionsObject(op, options);
   const args = matmulArgs(op, packed, x, batch, options);
   const release = packed.retain(op);
   try {
@@ -570,6 +581,7 @@ export async function ternaryMatmulAsync(packed: PackedTernary, x: Float32Array,
 /** The integer path alone: `out[n][r] = Σ_k value[r][k] · xq[n][k]` (exact int32), shape [batch, rows]. */
 export function ternaryMatmulInt8(packed: PackedTernary, xq: Int8Array, batch: number, options: Pick<TernaryMatmulOptions, 'threads' | 'tier'> = {}): Int32Array {
   const op = 'ternaryMatmulInt8';
+  options = optionsObject(op, options);
   checkI2(op, packed);
   checkBatch(op, batch);
   if (!(xq instanceof Int8Array)) throw new BitNetTypeError(ErrorCode.DTYPE, op, 'xq must be an Int8Array');
@@ -589,11 +601,14 @@ function denseArgs(op: string, w: Float32Array, rows: number, columns: number, x
 /** Dense float32 `y[n][r] = Σ_k w[r][k] · x[n][k]` (w row-major [rows, columns]): the F32 baseline of the ternary kernels. */
 export function denseMatmulF32(w: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, options: Omit<TernaryMatmulOptions, 'bias'> = {}): Float32Array {
   const op = 'denseMatmulF32';
+  options = optionsObject(op, options);
   return ternaryNative(op).denseMatmulF32(...denseArgs(op, w, rows, columns, x, batch, options));
 }
 
-export function denseMatmulF32Async(w: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, options: Omit<TernaryMatmulOptions, 'bias'> = {}): Promise<Float32Array> {
+/** As denseMatmulF32, on a worker thread; bad arguments reject the promise. */
+export async function denseMatmulF32Async(w: Float32Array, rows: number, columns: number, x: Float32Array, batch: number, options: Omit<TernaryMatmulOptions, 'bias'> = {}): Promise<Float32Array> {
   const op = 'denseMatmulF32Async';
-  return ternaryNative(op).denseMatmulF32Async(...denseArgs(op, w, rows, columns, x, batch, options));
+  options = optionsObject(op, options);
+  return await ternaryNative(op).denseMatmulF32Async(...denseArgs(op, w, rows, columns, x, batch, options));
 }
 

@@ -1,6 +1,7 @@
 // Copyright (c) 2026 bitnet contributors. MIT license.
 #include "napi/convert.h"
 
+#include <atomic>
 #include <cmath>
 #include <sstream>
 
@@ -82,6 +83,20 @@ uint64_t size_arg(const Napi::Value& value, const char* op, const char* name) {
     throw out_of_range(std::string("[") + op + "] " + name + " must be a non-negative integer, got " +
                        value.ToString().Utf8Value());
   return static_cast<uint64_t>(number);
+}
+
+namespace {
+std::atomic<uint64_t> external_limit{uint64_t(1) << 32};
+}
+
+uint64_t max_external_bytes() { return external_limit.load(std::memory_order_relaxed); }
+void set_max_external_bytes(uint64_t bytes) { external_limit.store(bytes, std::memory_order_relaxed); }
+
+void check_external_bytes(uint64_t bytes, const char* op) {
+  if (bytes > max_external_bytes())
+    throw out_of_memory(std::string("[") + op + "] " + std::to_string(bytes) +
+                        " bytes is more than one ArrayBuffer can hold in this Node.js (buffer.constants.MAX_LENGTH = " +
+                        std::to_string(max_external_bytes()) + ")");
 }
 
 double option_number(const Napi::Value& options, const char* key, double fallback, const char* op) {

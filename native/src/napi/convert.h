@@ -45,6 +45,16 @@ Napi::Value guarded_async(const Napi::CallbackInfo& info, Body body) {
   }
 }
 
+// Node-API creates external ArrayBuffers through node::Buffer, which refuses more
+// than buffer.constants.MAX_LENGTH bytes (2^32 on Node 20) and then runs the
+// finalizer itself: node-addon-api would free the finalizer data a second time
+// (abort). Every external buffer is checked against this first. The loader sets
+// it from buffer.constants.MAX_LENGTH; 2^32 until then.
+uint64_t max_external_bytes();
+void set_max_external_bytes(uint64_t bytes);
+// Throws ERR_BITNET_OUT_OF_MEMORY when `bytes` cannot be one external ArrayBuffer.
+void check_external_bytes(uint64_t bytes, const char* op);
+
 // A double as JS prints it ("1.5", not "1.500000").
 std::string format_number(double value);
 

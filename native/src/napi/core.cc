@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 #include <string>
 
@@ -129,8 +131,20 @@ struct Allocation {
   std::atomic<bool> freed{false};
 };
 
+// Live allocations by data pointer: freeAligned finds its block from the
+// buffer's own memory, so nothing a script can copy (a property, say) names it,
+// and the buffer must carry this type tag (a private slot no copy or view
+// carries), so an external view over the same bytes cannot free them.
+constexpr napi_type_tag kAllocationTag = {0x6b2f1e0c9d3a4b57ULL, 0xa1c84e2f7305d619ULL};
+std::mutex live_mutex;
+std::unordered_map<void*, Allocation*> live_allocations;
+
 void release(Napi::Env env, Allocation* allocation) {
   if (!allocation->freed.exchange(true)) {
+    {
+      std::lock_guard<std::mutex> lock(live_mutex);
+      live_allocations.erase(allocation->data);
+    }
     aligned_free(allocation->data);
     note_aligned_free(allocation->size);
     Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(allocation->size));
@@ -143,10 +157,15 @@ Napi::Value allocate_aligned(const Napi::CallbackInfo& info) {
     if (info.Length() < 1) throw invalid_argument("[allocateAligned] size is required");
     uint64_t size = size_arg(info[0], "allocateAligned", "size");
     uint64_t alignment = info.Length() > 1 && !info[1].IsUndefined() ? size_arg(info[1], "allocateAligned", "alignment") : 64;
+    check_external_bytes(size, "allocateAligned");
     void* data = aligned_allocate(size, alignment, "allocateAligned");
     auto* allocation = new Allocation{data, size};
     // Zero-filled, like `new ArrayBuffer`: no stale heap contents reach JS.
     if (!(info.Length() > 2 && info[2].ToBoolean().Value())) std::memset(data, 0, size);
+    {
+      std::lock_guard<std::mutex> lock(live_mutex);
+      live_allocations[data] = allocation;
+    }
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
         env, data, size,
         [](Napi::Env finalize_env, void*, Allocation* hint) {
@@ -155,9 +174,7 @@ Napi::Value allocate_aligned(const Napi::CallbackInfo& info) {
         },
         allocation);
     Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-    // The JS side keeps this token to free the memory before GC.
-    Napi::External<Allocation> token = Napi::External<Allocation>::New(env, allocation);
-    buffer.Set("__bitnetAllocation", token);  // not enumerable-critical; JS copies it to a WeakMap
+    buffer.TypeTag(&kAllocationTag);
     return buffer;
   });
 }
@@ -168,16 +185,28 @@ Napi::Value free_aligned(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsArrayBuffer())
       throw invalid_argument("[freeAligned] expected an ArrayBuffer from allocateAligned");
     Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
-    Napi::Value token = buffer.Get("__bitnetAllocation");
-    if (!token.IsExternal()) throw invalid_argument("[freeAligned] this ArrayBuffer was not made by allocateAligned");
-    Allocation* allocation = token.As<Napi::External<Allocation>>().Data();
-    if (allocation->freed.load()) {
-      throw Error("ERR_BITNET_DISPOSED", "[freeAligned] this allocation was already freed");
+    if (buffer.IsDetached()) throw Error("ERR_BITNET_DISPOSED", "[freeAligned] this ArrayBuffer is detached (already freed?)");
+    Allocation* allocation = nullptr;
+    if (buffer.CheckTypeTag(&kAllocationTag)) {
+      std::lock_guard<std::mutex> lock(live_mutex);
+      auto found = live_allocations.find(buffer.Data());
+      if (found != live_allocations.end() && found->second->size == buffer.ByteLength()) allocation = found->second;
     }
+    if (!allocation) throw invalid_argument("[freeAligned] this ArrayBuffer was not made by allocateAligned");
     // Detach first, so no JS view can reach the memory once it is returned.
     buffer.Detach();
     release(env, allocation);
     return env.Undefined();
+  });
+}
+
+// The loader passes buffer.constants.MAX_LENGTH: the largest external ArrayBuffer this Node.js makes.
+Napi::Value set_array_buffer_limit(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1) throw invalid_argument("[setArrayBufferLimit] expected a byte count");
+    uint64_t bytes = size_arg(info[0], "setArrayBufferLimit", "bytes");
+    set_max_external_bytes(bytes);
+    return info.Env().Undefined();
   });
 }
 
@@ -388,6 +417,7 @@ void init_core(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreadInfo", Napi::Function::New(env, get_thread_info, "getThreadInfo"));
   exports.Set("allocateAligned", Napi::Function::New(env, allocate_aligned, "allocateAligned"));
   exports.Set("freeAligned", Napi::Function::New(env, free_aligned, "freeAligned"));
+  exports.Set("setArrayBufferLimit", Napi::Function::New(env, set_array_buffer_limit, "setArrayBufferLimit"));
   exports.Set("addressOf", Napi::Function::New(env, address_of, "addressOf"));
   exports.Set("nativeMemoryStats", Napi::Function::New(env, native_memory_stats, "nativeMemoryStats"));
   exports.Set("measureBandwidth", Napi::Function::New(env, measure_bandwidth_sync, "measureBandwidth"));

@@ -50,6 +50,7 @@ Napi::Value block_buffer(const Napi::CallbackInfo& info) {
     ArenaSpan arena = arena_arg(info, "memoryBlockBuffer");
     size_t offset = 0, length = 0;
     range_arg(info, "memoryBlockBuffer", arena, &offset, &length);
+    check_external_bytes(length, "memoryBlockBuffer");
     napi_value result;
     napi_status status = napi_create_external_arraybuffer(info.Env(), arena.data + offset, length, nullptr, nullptr, &result);
     if (status != napi_ok)

@@ -67,16 +67,20 @@ Operand operand(const Napi::CallbackInfo& info, size_t index, const char* op, co
   if (out.strides.size() != shape.size())
     throw invalid_argument(std::string("[") + op + "] " + name + " has " + std::to_string(out.strides.size()) +
                            " strides for shape " + join(shape));
-  int64_t low = 0, high = 0, count = 1;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    count *= shape[d];
-    if (shape[d] == 0) continue;
-    const int64_t reach = out.strides[d] * (shape[d] - 1);
+  // In 128 bits: shapes and strides reach 2^53 each, so a product or a sum in
+  // 64 bits could wrap around and pass the check (then the kernel runs wild).
+  bool empty = false;
+  for (int64_t extent : shape) empty = empty || extent == 0;
+  __int128 low = 0, high = 0;
+  bool too_far = false;
+  for (size_t d = 0; d < shape.size() && !empty; ++d) {
+    const __int128 reach = static_cast<__int128>(out.strides[d]) * (shape[d] - 1);
     (reach < 0 ? low : high) += reach;
+    too_far = too_far || low < -(static_cast<__int128>(1) << 64) || high > (static_cast<__int128>(1) << 64);
   }
-  const int64_t base = static_cast<int64_t>(byte_offset);
-  if (count > 0 && (base + low * static_cast<int64_t>(element_size) < 0 ||
-                    base + (high + 1) * static_cast<int64_t>(element_size) > static_cast<int64_t>(span.length)))
+  const __int128 base = byte_offset;
+  if (!empty && (too_far || base + low * static_cast<__int128>(element_size) < 0 ||
+                 base + (high + 1) * static_cast<__int128>(element_size) > static_cast<__int128>(span.length)))
     throw out_of_range(std::string("[") + op + "] " + name + " with shape " + join(shape) + ", strides " +
                        join(out.strides) + " at byte " + std::to_string(byte_offset) + " reaches outside its " +
                        std::to_string(span.length) + "-byte buffer");
@@ -186,8 +190,14 @@ Napi::Value reduce(const Napi::CallbackInfo& info) {
       seen[axis] = true;
     }
     for (size_t d = 0; d < shape.size(); ++d) {
-      if (seen[d]) axes.push_back(static_cast<int>(d));
-      else outputs *= shape[d];
+      if (seen[d]) {
+        axes.push_back(static_cast<int>(d));
+      } else {
+        // A broadcast input (stride 0) passes its bounds check at any extent: keep the product in range.
+        if (static_cast<__int128>(outputs) * shape[d] > (static_cast<__int128>(1) << 60))
+          throw out_of_range("[tensorReduce] shape " + join(shape) + " has too many outputs");
+        outputs *= shape[d];
+      }
     }
     Shape out_shape{outputs};
     Strides out_strides{1};
@@ -207,15 +217,37 @@ Napi::Value reduce(const Napi::CallbackInfo& info) {
   });
 }
 
+// A 128-bit count as decimal text.
+std::string count_text(__int128 value) {
+  if (value < 0) return "-" + count_text(-value);
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(value % 10)));
+    value /= 10;
+  } while (value > 0);
+  return digits;
+}
+
+// a × b for element counts, refusing products past 2^62 (no buffer is that large).
+uint64_t checked_count(uint64_t a, uint64_t b, const char* op, const char* what) {
+  const __int128 product = static_cast<__int128>(a) * b;
+  if (product > (static_cast<__int128>(1) << 62))
+    throw out_of_range(std::string("[") + op + "] " + what + " of " + std::to_string(a) + " × " + std::to_string(b) +
+                       " elements is too large");
+  return static_cast<uint64_t>(product);
+}
+
 // A contiguous run of `count` elements of `element_size` bytes at (buffer, byteOffset).
 uint8_t* contiguous(const Napi::CallbackInfo& info, size_t index, const char* op, const char* name, size_t element_size,
                     uint64_t count) {
   ByteSpan span = bytes_of(info[index], op, name);
   uint64_t byte_offset = size_arg(info[index + 1], op, "byteOffset");
-  if (byte_offset + count * element_size > span.length)
-    throw out_of_range(std::string("[") + op + "] " + name + " needs " + std::to_string(count * element_size) +
-                       " bytes at byte " + std::to_string(byte_offset) + " of a " + std::to_string(span.length) +
-                       "-byte buffer");
+  // An empty run touches nothing, wherever it starts (an empty view may begin past the end).
+  if (count == 0) return span.data;
+  const __int128 bytes = static_cast<__int128>(count) * element_size;
+  if (static_cast<__int128>(byte_offset) + bytes > static_cast<__int128>(span.length))
+    throw out_of_range(std::string("[") + op + "] " + name + " needs " + count_text(bytes) + " bytes at byte " +
+                       std::to_string(byte_offset) + " of a " + std::to_string(span.length) + "-byte buffer");
   return span.data + byte_offset;
 }
 
@@ -228,8 +260,8 @@ const float* optional_row(const Napi::CallbackInfo& info, size_t index, const ch
 Napi::Value softmax(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     uint64_t rows = size_arg(info[4], "tensorSoftmax", "rows"), n = size_arg(info[5], "tensorSoftmax", "n");
-    auto* x = reinterpret_cast<const float*>(contiguous(info, 0, "tensorSoftmax", "x", 4, rows * n));
-    auto* y = reinterpret_cast<float*>(contiguous(info, 2, "tensorSoftmax", "y", 4, rows * n));
+    auto* x = reinterpret_cast<const float*>(contiguous(info, 0, "tensorSoftmax", "x", 4, checked_count(rows, n, "tensorSoftmax", "x")));
+    auto* y = reinterpret_cast<float*>(contiguous(info, 2, "tensorSoftmax", "y", 4, checked_count(rows, n, "tensorSoftmax", "y")));
     bool log = info[6].ToBoolean().Value();
     tensor::softmax_rows(table_arg(info, 7, "tensorSoftmax"), x, y, rows, n, log);
     return info.Env().Undefined();
@@ -240,9 +272,9 @@ Napi::Value softmax(const Napi::CallbackInfo& info) {
 Napi::Value rms_norm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     uint64_t rows = size_arg(info[6], "tensorRmsNorm", "rows"), n = size_arg(info[7], "tensorRmsNorm", "n");
-    auto* x = reinterpret_cast<const float*>(contiguous(info, 0, "tensorRmsNorm", "x", 4, rows * n));
+    auto* x = reinterpret_cast<const float*>(contiguous(info, 0, "tensorRmsNorm", "x", 4, checked_count(rows, n, "tensorRmsNorm", "x")));
     const float* w = optional_row(info, 2, "tensorRmsNorm", "weight", n);
-    auto* y = reinterpret_cast<float*>(contiguous(info, 4, "tensorRmsNorm", "y", 4, rows * n));
+    auto* y = reinterpret_cast<float*>(contiguous(info, 4, "tensorRmsNorm", "y", 4, checked_count(rows, n, "tensorRmsNorm", "y")));
     float eps = static_cast<float>(number_arg(info, 8, "tensorRmsNorm", "eps"));
     tensor::rms_norm_rows(table_arg(info, 9, "tensorRmsNorm"), x, w, y, rows, n, eps);
     return info.Env().Undefined();
@@ -253,10 +285,10 @@ Napi::Value rms_norm(const Napi::CallbackInfo& info) {
 Napi::Value layer_norm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     uint64_t rows = size_arg(info[8], "tensorLayerNorm", "rows"), n = size_arg(info[9], "tensorLayerNorm", "n");
-    auto* x = reinterpret_cast<const float*>(contiguous(info, 0, "tensorLayerNorm", "x", 4, rows * n));
+    auto* x = reinterpret_cast<const float*>(contiguous(info, 0, "tensorLayerNorm", "x", 4, checked_count(rows, n, "tensorLayerNorm", "x")));
     const float* w = optional_row(info, 2, "tensorLayerNorm", "weight", n);
     const float* b = optional_row(info, 4, "tensorLayerNorm", "bias", n);
-    auto* y = reinterpret_cast<float*>(contiguous(info, 6, "tensorLayerNorm", "y", 4, rows * n));
+    auto* y = reinterpret_cast<float*>(contiguous(info, 6, "tensorLayerNorm", "y", 4, checked_count(rows, n, "tensorLayerNorm", "y")));
     float eps = static_cast<float>(number_arg(info, 10, "tensorLayerNorm", "eps"));
     tensor::layer_norm_rows(table_arg(info, 11, "tensorLayerNorm"), x, w, b, y, rows, n, eps);
     return info.Env().Undefined();
@@ -313,8 +345,9 @@ MatmulJob matmul_job(const Napi::CallbackInfo& info) {
   Operand a = operand(info, 4, op, "a", 4, a_shape);
   Operand b = operand(info, 7, op, "b", 4, b_shape);
   uint64_t batch = 1;
-  for (int64_t d : job.batch) batch *= static_cast<uint64_t>(d);
-  job.c = reinterpret_cast<float*>(contiguous(info, 10, op, "c", 4, batch * job.m * job.n));
+  for (int64_t d : job.batch) batch = checked_count(batch, static_cast<uint64_t>(d), op, "c");
+  job.c = reinterpret_cast<float*>(
+      contiguous(info, 10, op, "c", 4, checked_count(checked_count(batch, job.m, op, "c"), job.n, op, "c")));
   job.threads = info.Length() > 12 && !info[12].IsUndefined() ? size_arg(info[12], op, "threads") : 0;
   job.table = &table_arg(info, 13, op);
   const size_t nb = job.batch.size();

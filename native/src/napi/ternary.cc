@@ -100,6 +100,7 @@ size_t packed_bytes(Layout layout, size_t rows, size_t columns, const char* op) 
 
 // A 64-byte aligned Uint8Array (SIMD loads never split a cache line) that V8 owns.
 Napi::Uint8Array aligned_bytes(Napi::Env env, size_t size, const char* op) {
+  check_external_bytes(size, op);
   void* data = aligned_allocate(size, 64, op);
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
       env, data, size,

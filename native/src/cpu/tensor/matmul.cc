@@ -141,15 +141,25 @@ void gemv_rows(const TensorKernelTable& t, size_t m, size_t n0, size_t n1, size_
                const MatmulOperand& b, float* c, size_t ldc) {
   if (b.col_stride == 1) {
     constexpr size_t kChunk = 2048;
+    // Depth is summed in blocks of kc into a scratch row and each block added to C,
+    // as the packed path sums: one running float32 sum over all of k would stall
+    // (2^24 + 1 == 2^24) and make a row's result depend on how many rows came with it.
+    const size_t kc = std::max<size_t>(1, t.matmul.kc);
+    float* partial = scratch_row().get(m * kChunk);
     for (size_t j0 = n0; j0 < n1; j0 += kChunk) {
       const size_t width = std::min(kChunk, n1 - j0);
       for (size_t i = 0; i < m; ++i) std::memset(c + i * ldc + j0, 0, width * sizeof(float));
-      for (size_t p = 0; p < k; ++p) {
-        const float* row = b.data + static_cast<int64_t>(p) * b.row_stride + static_cast<int64_t>(j0);
-        for (size_t i = 0; i < m; ++i) {
-          const float alpha = a.data[static_cast<int64_t>(i) * a.row_stride + static_cast<int64_t>(p) * a.col_stride];
-          t.axpy_f32(alpha, row, c + i * ldc + j0, width);
+      for (size_t p0 = 0; p0 < k; p0 += kc) {
+        const size_t p1 = std::min(k, p0 + kc);
+        std::memset(partial, 0, m * width * sizeof(float));
+        for (size_t p = p0; p < p1; ++p) {
+          const float* row = b.data + static_cast<int64_t>(p) * b.row_stride + static_cast<int64_t>(j0);
+          for (size_t i = 0; i < m; ++i) {
+            const float alpha = a.data[static_cast<int64_t>(i) * a.row_stride + static_cast<int64_t>(p) * a.col_stride];
+            t.axpy_f32(alpha, row, partial + i * width, width);
+          }
         }
+        for (size_t i = 0; i < m; ++i) t.axpy_f32(1.0f, partial + i * width, c + i * ldc + j0, width);
       }
     }
     return;

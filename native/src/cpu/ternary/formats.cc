@@ -4,7 +4,10 @@
 // every kernel tier reads.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <vector>
+#include <limits>
 #include <string>
 
 #include "core/error.h"
@@ -79,7 +82,41 @@ void check_tq_columns(size_t columns, const char* op) {
                 ErrorKind::range);
 }
 
-void check_scale(float scale, const char* op, size_t row, size_t block) {
+std::string scale_text(float scale) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", static_cast<double>(scale));
+  return text;
+}
+
+// A block's fp16 scale as read from bytes: NaN or infinite is a corrupt block,
+// reported where the bytes are read, not later as NaN weights.
+float checked_half_scale(uint16_t bits, size_t row, size_t block) {
+  const float scale = half_to_float(bits);
+  if (!std::isfinite(scale))
+    throw Error("ERR_BITNET_FILE_FORMAT",
+                "[unpackTernary] block scale at row " + std::to_string(row) + ", block " + std::to_string(block) + " is " +
+                    (std::isnan(scale) ? "NaN" : "infinite"),
+                ErrorKind::generic);
+  return scale;
+}
+
+// fp16 keeps a scale to 2^-11 relative only from its smallest normal, 2^-14, up:
+// below it the step is fixed (2^-24), so 5e-8 would be stored 14% off and 3e-8
+// as 0. A block whose weights are all zero ignores its scale (quantize158 gives
+// those 1e-5), so only blocks that use the scale are held to it.
+void check_scale(float scale, const char* op, size_t row, size_t block, const int8_t* values, size_t columns) {
+  if (std::isfinite(scale) && scale != 0 && std::fabs(scale) < 6.103515625e-05f) {
+    const int8_t* weights = values + row * columns + block * kBlockWeights;
+    bool used = false;
+    for (size_t e = 0; e < kBlockWeights && !used; ++e) used = weights[e] != 0;
+    if (used)
+      throw Error("ERR_BITNET_OUT_OF_RANGE",
+                  std::string("[") + op + "] block scale " + scale_text(scale) + " at row " + std::to_string(row) +
+                      ", block " + std::to_string(block) +
+                      " is below fp16's normal range (|scale| >= 6.1035e-05), where it would lose more than 2^-11 of "
+                      "its value; use the i2_r4 layout (float32 scales)",
+                  ErrorKind::range);
+  }
   if (!std::isfinite(scale))
     throw Error("ERR_BITNET_INVALID_ARGUMENT",
                 std::string("[") + op + "] block scale at row " + std::to_string(row) + ", block " + std::to_string(block) +
@@ -87,7 +124,7 @@ void check_scale(float scale, const char* op, size_t row, size_t block) {
                 ErrorKind::range);
   if (std::fabs(scale) > 65504.0f)
     throw Error("ERR_BITNET_OUT_OF_RANGE",
-                std::string("[") + op + "] block scale " + std::to_string(scale) + " at row " + std::to_string(row) +
+                std::string("[") + op + "] block scale " + scale_text(scale) + " at row " + std::to_string(row) +
                     " does not fit fp16 (|scale| <= 65504)",
                 ErrorKind::range);
 }
@@ -132,7 +169,7 @@ void pack_tq2(const int8_t* values, const float* block_scales, size_t rows, size
     for (size_t b = 0; b < blocks; ++b) {
       uint8_t* block = out + (row * blocks + b) * kTq2BlockBytes;
       float scale = block_scales[row * blocks + b];
-      check_scale(scale, "packTernary", row, b);
+      check_scale(scale, "packTernary", row, b, values, columns);
       pack_block(values, columns, row, b, block, "packTernary");
       uint16_t d = float_to_half(scale);
       block[64] = static_cast<uint8_t>(d & 0xff);
@@ -147,7 +184,7 @@ void unpack_tq2(const uint8_t* data, size_t rows, size_t columns, int8_t* values
     for (size_t b = 0; b < blocks; ++b) {
       const uint8_t* block = data + (row * blocks + b) * kTq2BlockBytes;
       unpack_block(block, columns, row, b, values, "unpackTernary");
-      block_scales[row * blocks + b] = half_to_float(static_cast<uint16_t>(block[64] | (block[65] << 8)));
+      block_scales[row * blocks + b] = checked_half_scale(static_cast<uint16_t>(block[64] | (block[65] << 8)), row, b);
     }
 }
 
@@ -181,7 +218,7 @@ void pack_tq1(const int8_t* values, const float* block_scales, size_t rows, size
     for (size_t b = 0; b < blocks; ++b) {
       uint8_t* block = out + (row * blocks + b) * kTq1BlockBytes;
       float scale = block_scales[row * blocks + b];
-      check_scale(scale, "packTernary", row, b);
+      check_scale(scale, "packTernary", row, b, values, columns);
       size_t base = b * kBlockWeights;
       auto code = [&](size_t e) { return static_cast<int>(code_of(values, columns, row, base + e, "packTernary")); };
       int trits[5];
@@ -216,7 +253,7 @@ void unpack_tq1(const uint8_t* data, size_t rows, size_t columns, int8_t* values
         for (int n = 0; n < 5; ++n) out[160 + m + 16 * n] = static_cast<int8_t>(tq1_trit(block[32 + m], n) - 1);
       for (size_t j = 0; j < 4; ++j)
         for (int n = 0; n < 4; ++n) out[240 + j + 4 * n] = static_cast<int8_t>(tq1_trit(block[48 + j], n) - 1);
-      block_scales[row * blocks + b] = half_to_float(static_cast<uint16_t>(block[52] | (block[53] << 8)));
+      block_scales[row * blocks + b] = checked_half_scale(static_cast<uint16_t>(block[52] | (block[53] << 8)), row, b);
     }
 }
 
@@ -243,6 +280,15 @@ void quantize_activations(const float* x, size_t batch, size_t columns, int8_t* 
       continue;
     }
     scales[n] = absmax / 127.0f;
+    if (absmax < 127.0f / std::numeric_limits<float>::max()) {
+      // 127 / absmax would overflow to infinity (and 0 · inf is NaN): scale the row
+      // by 2^64 first. Exact for every float, so the codes are the formula's own.
+      const float lift = 18446744073709551616.0f;
+      std::vector<float> lifted(row, row + columns);
+      for (float& value : lifted) value *= lift;
+      kernels->quantize_row(lifted.data(), columns, 127.0f / (absmax * lift), out);
+      continue;
+    }
     kernels->quantize_row(row, columns, 127.0f / absmax, out);
   }
 }
