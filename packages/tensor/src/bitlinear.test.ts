@@ -712,3 +712,41 @@ describe('BitLinear with group scales', () => {
     for (const t of good.tensors.values()) t.dispose();
   });
 });
+
+describe('BitLinear file errors and sizes', () => {
+  it('a NaN/Inf fp16 block scale in tq2_0/tq1_0 weights, or a group_size that is no multiple of 256, is ERR_BITNET_FILE_FORMAT naming the source', async () => {
+    using w = BitNetTensor.fromArray(randomArray(2 * 256, 71), [2, 256]);
+    using layer = BitLinear.fromFloatWeights(w);
+    for (const [layout, blockBytes] of [['tq2_0', 66], ['tq1_0', 54]] as const) {
+      for (const bits of [0x7e00, 0x7c00, 0xfc00]) { // NaN, +Inf, -Inf
+        const { tensors, metadata } = deserializeSafetensors(layer.serialize({ layout }));
+        const bytes = tensors.get('weight')!.rawBytes();
+        // Each block ends with its fp16 scale (little-endian); spoil the second row's.
+        bytes[2 * blockBytes - 2] = bits & 0xff;
+        bytes[2 * blockBytes - 1] = bits >> 8;
+        const file = serializeSafetensors(tensors, metadata);
+        const error = errorOf(() => BitLinear.deserialize(file)) as Error;
+        expect({ layout, bits, code: code(error) }).toEqual({ layout, bits, code: 'ERR_BITNET_FILE_FORMAT' });
+        expect(error.message).toMatch(/^\[BitLinear\.deserialize\] buffer: /);
+        const onDisk = path.join(dir, `bad-scale-${layout}.safetensors`);
+        await fs.writeFile(onDisk, file);
+        await expect(BitLinear.load(onDisk)).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_FORMAT', message: expect.stringContaining(`[BitLinear.load] bad-scale-${layout}.safetensors: `) });
+        for (const t of tensors.values()) t.dispose();
+      }
+    }
+    const { tensors, metadata } = deserializeSafetensors(layer.serialize());
+    for (const groupSize of ['100', '128', '300']) {
+      const error = errorOf(() => BitLinear.deserialize(serializeSafetensors(tensors, { ...metadata, granularity: 'group', group_size: groupSize }))) as Error;
+      expect({ groupSize, code: code(error) }).toEqual({ groupSize, code: 'ERR_BITNET_FILE_FORMAT' });
+      expect(error.message).toContain(`buffer: metadata group_size ${groupSize} is not a multiple of 256`);
+    }
+    for (const t of tensors.values()) t.dispose();
+  });
+
+  it('a layer too large for the pool, or a bad pool, fails with a typed error', () => {
+    const before = getDefaultPool().getMetrics().currentAllocated;
+    expect(code(errorOf(() => new BitLinear({ inFeatures: 2 ** 20, outFeatures: 2 ** 20, seed: 1 })))).toBe('ERR_BITNET_OUT_OF_MEMORY');
+    expect(code(errorOf(() => new BitLinear({ inFeatures: 4, outFeatures: 2, pool: {} as never })))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(getDefaultPool().getMetrics().currentAllocated).toBe(before);
+  });
+});

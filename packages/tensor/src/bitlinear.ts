@@ -152,6 +152,15 @@ function copyParameter(op: string, name: string, t: unknown, shape: readonly num
   }
 }
 
+/** A JS-heap Float32Array (a copy of `from`, or zeros), failing with a typed error when V8 cannot allocate it. */
+function jsFloat32(op: string, length: number, from?: Float32Array): Float32Array {
+  try {
+    return from ? Float32Array.from(from) : new Float32Array(length);
+  } catch (error) {
+    throw new BitNetRangeError(ErrorCode.OUT_OF_MEMORY, op, `cannot allocate ${length} float32 values (${length * 4} bytes) of JS memory`, { cause: error });
+  }
+}
+
 function f32Tensor(data: Float32Array, shape: readonly number[], pool?: TensorMemoryPool): BitNetTensor {
   const t = BitNetTensor.empty(shape, { pool });
   const at = t.location('BitLinear');
@@ -211,12 +220,13 @@ export class BitLinear implements Disposable {
     }
     if (typeof this.hasBias !== 'boolean' || typeof this.subLayerNorm !== 'boolean') throw invalidArgument(op, 'bias and subLayerNorm must be booleans');
     this.#pool = options.pool;
-    this.#bias = this.hasBias ? new Float32Array(this.outFeatures) : null;
+    this.#bias = this.hasBias ? jsFloat32(op, this.outFeatures) : null;
     if (internal === NO_INIT) return;
     const bound = 1 / Math.sqrt(this.inFeatures);
+    // Pool memory first (a typed ERR_BITNET_OUT_OF_MEMORY for a huge layer), then the JS copy.
     const init = BitNetTensor.random([this.outFeatures, this.inFeatures], { seed: options.seed ?? Math.floor(Math.random() * 2 ** 32), low: -bound, high: bound, pool: this.#pool });
     try {
-      this.#setLatent(Float32Array.from(f32Data(init, op)));
+      this.#setLatent(jsFloat32(op, init.numel, f32Data(init, op)));
       if (this.subLayerNorm) this.#normWeight = BitNetTensor.ones([this.inFeatures], { pool: this.#pool });
     } catch (error) {
       this.#packed?.dispose();
@@ -765,6 +775,7 @@ export class BitLinear implements Disposable {
     const granularity = metadata.granularity;
     if (granularity !== 'tensor' && granularity !== 'row' && granularity !== 'group') throw bad(`metadata granularity ${formatValue(granularity)} is not "tensor", "row" or "group"`);
     const groupSize = granularity === 'group' ? integer('group_size') : undefined;
+    if (groupSize !== undefined && groupSize % 256 !== 0) throw bad(`metadata group_size ${groupSize} is not a multiple of 256 (the kernels' block)`);
     if (granularity !== 'group' && metadata.group_size !== undefined) throw bad(`metadata group_size is set but granularity is "${granularity}"`);
     const layout = metadata.layout as TernaryLayout;
     if (layout !== 'i2_r4' && layout !== 'tq2_0' && layout !== 'tq1_0') throw bad(`metadata layout ${formatValue(metadata.layout)} is not i2_r4, tq2_0 or tq1_0`);
@@ -799,7 +810,15 @@ export class BitLinear implements Disposable {
       throw bad(`tensor "weight" is not valid ${layout} data: ${(error as Error).message}`, error);
     }
     try {
-      const layer = BitLinear.fromPacked(packed, { bias, normWeight, subLayerNorm, normEpsilon, granularity, groupSize, pool });
+      let layer: BitLinear;
+      try {
+        layer = BitLinear.fromPacked(packed, { bias, normWeight, subLayerNorm, normEpsilon, granularity, groupSize, pool });
+      } catch (error) {
+        // What fromPacked refuses here came from the file (e.g. a NaN fp16 block scale, caught
+        // when converting to i2_r4); running out of memory is not a format problem.
+        if ((error as { code?: unknown }).code === ErrorCode.OUT_OF_MEMORY) throw error;
+        throw bad(`the layer cannot be built from its tensors: ${(error as Error).message}`, error);
+      }
       if (latent) layer.#latent = Float32Array.from(f32Data(latent, op));
       return layer;
     } finally {

@@ -183,3 +183,62 @@ describe('ConversionEngine', () => {
     for (const t of [a, q, auto.tensor, back, wide]) t.dispose();
   });
 });
+
+describe('batchConvert and argument checks', () => {
+  const live = () => pool.getMetrics().currentAllocated;
+
+  it('a refused batch leaves every input as it was, even with in-place conversion (lowMemory)', () => {
+    const engine = new ConversionEngine(ConversionConfig.lowMemory());
+    const a = BitNetTensor.fromArray([1.5, 2.5, 3.5]);
+    const b = BitNetTensor.fromArray([-1, 0.25], [2], 'F32');
+    const packed = BitNetTensor.zeros([256], { dtype: 'TQ2_0' });
+    const before = live();
+    for (const list of [[a, b, packed], [a, null, b], [a, b, undefined]]) {
+      expect(() => engine.batchConvert(list as BitNetTensor[], 'F16')).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_BITNET_(DTYPE|INVALID_ARGUMENT)$/) }));
+      expect(a.isDisposed || b.isDisposed).toBe(false);
+      expect(a.dtype.name).toBe('F32');
+      expect(a.toFlatArray()).toEqual([1.5, 2.5, 3.5]);
+      expect(b.toFlatArray()).toEqual([-1, 0.25]);
+      expect(live()).toBe(before);
+    }
+    // Bool → U8 is lossless and in place; I32 → U8 is refused by rejectLossy, after the Bool entry in the list.
+    const lossy = new ConversionEngine(new ConversionConfig({ preferInPlace: true, rejectLossy: true }));
+    const mask = BitNetTensor.fromArray([true, false, true]);
+    const ints = BitNetTensor.fromArray([300, -1], [2], 'I32');
+    expect(() => lossy.batchConvert([mask, ints], 'U8')).toThrow(expect.objectContaining({ code: 'ERR_BITNET_DTYPE' }));
+    expect(mask.isDisposed).toBe(false);
+    expect(mask.toArray()).toEqual([true, false, true]);
+    expect(engine.metrics.conversions + lossy.metrics.conversions).toBe(0);
+    for (const t of [a, b, packed, mask, ints]) t.dispose();
+  });
+
+  it('a tensor listed twice is converted (by copy) for each entry and stays usable', () => {
+    const engine = new ConversionEngine(ConversionConfig.lowMemory());
+    const a = BitNetTensor.fromArray([1, 0.1, -3]);
+    const other = BitNetTensor.fromArray([4, 5]);
+    const out = engine.batchConvert([a, other, a], 'F16');
+    // binary16 bits, by hand: 1 = 0x3c00, 0.1 → 0x2e66, -3 = 0xc200; 4 = 0x4400, 5 = 0x4500.
+    expect(out.map((t) => [...t.toTypedArray()])).toEqual([[0x3c00, 0x2e66, 0xc200], [0x4400, 0x4500], [0x3c00, 0x2e66, 0xc200]]);
+    expect(a.isDisposed).toBe(false);
+    expect(a.toFlatArray()).toEqual([1, Math.fround(0.1), -3]);
+    expect(other.isDisposed).toBe(true); // the only entry for it: converted in place, as lowMemory asks
+    expect(engine.metrics.inPlace).toBe(1);
+    for (const t of [a, ...out]) t.dispose();
+  });
+
+  it('null or non-tensor arguments are typed errors', async () => {
+    const engine = new ConversionEngine();
+    const x = BitNetTensor.fromArray([1, 2]);
+    for (const fn of [
+      () => engine.convert(null as unknown as BitNetTensor, 'F16'),
+      () => engine.zeroCopyConvert(undefined as unknown as BitNetTensor, 'F32'),
+      () => engine.inPlaceConvert({} as BitNetTensor, 'F16'),
+      () => engine.dequantizeI8(null as unknown as BitNetTensor, 1),
+      () => engine.quantizeI8(x, null as unknown as { scale?: number }),
+      () => engine.batchConvert(null as unknown as BitNetTensor[], 'F16'),
+    ]) expect(fn).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    await expect(engine.streamingConvert(null as unknown as BitNetTensor, 'F16')).rejects.toMatchObject({ code: 'ERR_BITNET_INVALID_ARGUMENT' });
+    x.dispose();
+    expect(() => engine.convert(x, 'F16')).toThrow(expect.objectContaining({ code: 'ERR_BITNET_DISPOSED' }));
+  });
+});

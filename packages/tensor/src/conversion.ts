@@ -1,4 +1,4 @@
-import { BitNetRangeError, BitNetTypeError, ErrorCode, formatValue } from '@bitnet/errors';
+import { BitNetRangeError, BitNetTypeError, DisposedError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
 import { BitNetDType, type DTypeLike, toDType } from './dtype.js';
 import { cast } from './ops.js';
 import { getDefaultTensorPool } from './pool.js';
@@ -72,6 +72,12 @@ function lossy(from: BitNetDType, to: BitNetDType): boolean {
   return (rank[from.name] ?? 32) > (rank[to.name] ?? 0) || (to === BitNetDType.U8 && from !== BitNetDType.Bool);
 }
 
+/** A live BitNetTensor, or a typed error (instead of a TypeError reading `.dtype` of null). */
+function checkTensorArgument(tensor: unknown, op: string, name = 'tensor'): asserts tensor is BitNetTensor {
+  if (!(tensor instanceof BitNetTensor)) throw invalidArgument(op, `${name} must be a BitNetTensor, got ${formatValue(tensor)}`);
+  if (tensor.isDisposed) throw new DisposedError(op, name);
+}
+
 /** Rounds half to even (the rule every conversion here uses). */
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
@@ -118,7 +124,7 @@ export class ConversionEngine {
   }
 
   private check(tensor: BitNetTensor, dtype: BitNetDType, op: string): void {
-    if (!(tensor instanceof BitNetTensor)) throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, op, `expected a BitNetTensor, got ${formatValue(tensor)}`);
+    checkTensorArgument(tensor, op);
     if (dtype.isQuantized || tensor.dtype.isQuantized)
       throw new BitNetTypeError(ErrorCode.DTYPE, op, `${tensor.dtype.name} → ${dtype.name}: packed quantized types go through the quantization functions`);
     if (this.config.rejectLossy && lossy(tensor.dtype, dtype))
@@ -127,9 +133,15 @@ export class ConversionEngine {
 
   /** A new tensor of `dtype` (in place instead when preferInPlace and possible). */
   convert(tensor: BitNetTensor, dtype: DTypeLike): BitNetTensor {
+    checkTensorArgument(tensor, 'convert');
     const target = toDType(dtype, tensor.dtype, 'convert');
     this.check(tensor, target, 'convert');
     if (this.config.preferInPlace && this.canConvertInPlace(tensor, target)) return this.inPlaceConvert(tensor, target);
+    return this.convertCopy(tensor, target);
+  }
+
+  /** Always a new tensor (the input is left alone). */
+  private convertCopy(tensor: BitNetTensor, target: BitNetDType): BitNetTensor {
     const started = performance.now();
     const out = cast(tensor, target);
     this.record(tensor.dtype, target, tensor.numel, started);
@@ -143,6 +155,7 @@ export class ConversionEngine {
 
   /** A view of the same memory as `dtype` (same dtype, or Bool → U8); throws otherwise. */
   zeroCopyConvert(tensor: BitNetTensor, dtype: DTypeLike): BitNetTensor {
+    checkTensorArgument(tensor, 'zeroCopyConvert');
     const target = toDType(dtype, tensor.dtype, 'zeroCopyConvert');
     this.check(tensor, target, 'zeroCopyConvert');
     if (!ConversionEngine.isReinterpretable(tensor.dtype, target))
@@ -167,6 +180,7 @@ export class ConversionEngine {
    * back in order so a narrower output never overtakes unread input.
    */
   inPlaceConvert(tensor: BitNetTensor, dtype: DTypeLike): BitNetTensor {
+    checkTensorArgument(tensor, 'inPlaceConvert');
     const target = toDType(dtype, tensor.dtype, 'inPlaceConvert');
     this.check(tensor, target, 'inPlaceConvert');
     if (!this.canConvertInPlace(tensor, target))
@@ -208,6 +222,7 @@ export class ConversionEngine {
    * event loop between chunks; onProgress gets the fraction done.
    */
   async streamingConvert(tensor: BitNetTensor, dtype: DTypeLike, chunkBytes = 4 << 20, onProgress?: (done: number) => void): Promise<BitNetTensor> {
+    checkTensorArgument(tensor, 'streamingConvert');
     const target = toDType(dtype, tensor.dtype, 'streamingConvert');
     this.check(tensor, target, 'streamingConvert');
     if (!Number.isSafeInteger(chunkBytes) || chunkBytes < tensor.dtype.byteSize)
@@ -247,14 +262,36 @@ export class ConversionEngine {
     return out;
   }
 
-  /** Converts several tensors; on error, the ones already converted are disposed. */
+  /**
+   * Converts several tensors. Every input is checked before any is converted, and
+   * in-place conversions (which consume their input) run last, after every copying
+   * conversion has succeeded: a refused batch leaves all inputs as they were, and the
+   * outputs made so far are disposed. A tensor listed twice is converted by copy.
+   */
   batchConvert(tensors: readonly BitNetTensor[], dtype: DTypeLike): BitNetTensor[] {
-    const out: BitNetTensor[] = [];
+    const op = 'batchConvert';
+    if (!Array.isArray(tensors)) throw invalidArgument(op, `tensors must be an array of BitNetTensor, got ${formatValue(tensors)}`);
+    const list = [...tensors];
+    const targets = list.map((t, i) => {
+      checkTensorArgument(t, op, `tensors[${i}]`);
+      const target = toDType(dtype, t.dtype, op);
+      this.check(t, target, op);
+      return target;
+    });
+    const seen = new Map<BitNetTensor, number>();
+    for (const t of list) seen.set(t, (seen.get(t) ?? 0) + 1);
+    const inPlace = list.map((t, i) => this.config.preferInPlace && seen.get(t) === 1 && this.canConvertInPlace(t, targets[i]!));
+    const out: (BitNetTensor | undefined)[] = new Array(list.length);
     try {
-      for (const t of tensors) out.push(this.convert(t, dtype));
-      return out;
+      list.forEach((t, i) => {
+        if (!inPlace[i]) out[i] = this.convertCopy(t, targets[i]!);
+      });
+      list.forEach((t, i) => {
+        if (inPlace[i]) out[i] = this.inPlaceConvert(t, targets[i]!);
+      });
+      return out as BitNetTensor[];
     } catch (error) {
-      for (const t of out) t.dispose();
+      for (const t of out) t?.dispose();
       throw error;
     }
   }
@@ -265,6 +302,7 @@ export class ConversionEngine {
    */
   quantizeI8(tensor: BitNetTensor, options: { scale?: number } = {}): I8Quantized {
     this.check(tensor, BitNetDType.I8, 'quantizeI8');
+    if (options === null || typeof options !== 'object') throw invalidArgument('quantizeI8', `options must be an object, got ${formatValue(options)}`);
     const started = performance.now();
     const values = tensor.toFlatArray();
     let scale = options.scale;
@@ -289,6 +327,7 @@ export class ConversionEngine {
 
   /** I8 → F32 (or another float dtype): x = q · scale. */
   dequantizeI8(tensor: BitNetTensor, scale: number, dtype: DTypeLike = BitNetDType.F32): BitNetTensor {
+    checkTensorArgument(tensor, 'dequantizeI8');
     const target = toDType(dtype, BitNetDType.F32, 'dequantizeI8');
     if (tensor.dtype !== BitNetDType.I8) throw new BitNetTypeError(ErrorCode.DTYPE, 'dequantizeI8', `expected an I8 tensor, got ${tensor.dtype.name}`);
     if (!Number.isFinite(scale) || scale <= 0) throw new BitNetRangeError(ErrorCode.OUT_OF_RANGE, 'dequantizeI8', `scale must be a positive finite number, got ${formatValue(scale)}`);

@@ -374,3 +374,93 @@ function erf(x: number): number {
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + frac);
   return Math.sign(x) * (1 - erfc);
 }
+
+describe('zero-element views with a non-zero offset', () => {
+  it('every op returns an empty (or, for matmul with k = 0, a zero) result', () => {
+    using((keep) => {
+      // select(0, 1) of [2, 0] has offset ≥ 1 although it has no elements.
+      const empties = (['F32', 'F16', 'BF16', 'I32'] as const).map((dtype) => keep(keep(BitNetTensor.zeros([2, 0], { dtype })).select(0, 1)));
+      for (const e of empties) {
+        expect(e.offset).toBeGreaterThan(0);
+        expect(keep(e.to('F32')).shape).toEqual([0]);
+        expect(keep(e.to('F16')).shape).toEqual([0]);
+        expect(keep(e.to('BF16')).shape).toEqual([0]);
+        expect(keep(e.to('I8')).shape).toEqual([0]);
+        expect(keep(add(e, 1)).shape).toEqual([0]);
+        expect(keep(mul(e, e)).shape).toEqual([0]);
+        expect(keep(lt(e, 0)).shape).toEqual([0]);
+        expect(keep(exp(e)).shape).toEqual([0]);
+        expect(keep(where(keep(eq(e, 0)), e, 2)).shape).toEqual([0]);
+        expect(keep(sum(e)).item()).toBe(0);
+        expect(keep(e.clone()).shape).toEqual([0]);
+      }
+      const f = empties[0]!;
+      expect(keep(softmax(f)).shape).toEqual([0]);
+      expect(keep(logSoftmax(keep(keep(BitNetTensor.zeros([0, 3])).slice(null, [null, null, -1])), 0)).shape).toEqual([0, 3]);
+      expect(keep(softmax(keep(keep(BitNetTensor.zeros([0, 3])).slice(null, [null, null, -1])), 0)).shape).toEqual([0, 3]);
+      expect(keep(rmsNorm(f)).shape).toEqual([0]);
+      expect(keep(layerNorm(f)).shape).toEqual([0]);
+      const rows = keep(keep(BitNetTensor.zeros([3, 2, 4], { dtype: 'F16' })).narrow(1, 1, 0)); // [3, 0, 4], offset 4
+      expect(keep(rmsNorm(rows)).shape).toEqual([3, 0, 4]);
+      expect(keep(matmul(keep(BitNetTensor.ones([3, 4], { dtype: 'F16' })), keep(keep(BitNetTensor.zeros([4, 0], { dtype: 'F16' })).slice(null, [null, null, -1])))).shape).toEqual([3, 0]);
+      // k = 0: the product is all zeros (an empty sum), whatever the operands' offsets.
+      const a = keep(keep(BitNetTensor.zeros([2, 3, 0])).select(0, 1));
+      const b = keep(keep(BitNetTensor.zeros([2, 0, 4])).select(0, 1));
+      expect(a.offset).toBe(3);
+      expect(b.offset).toBe(4);
+      expect(keep(matmul(a, b)).toArray()).toEqual([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]);
+    });
+  });
+});
+
+describe('argument checks', () => {
+  const errorOf = (fn: () => unknown): { code?: string; message: string } => {
+    try {
+      fn();
+    } catch (error) {
+      return error as { code?: string; message: string };
+    }
+    throw new Error('expected a throw');
+  };
+
+  it('rmsNorm/layerNorm need a finite eps ≥ 0', () => {
+    using((keep) => {
+      const x = keep(BitNetTensor.fromArray([[3, 4], [0, 0]]));
+      for (const eps of [-1e-6, NaN, Infinity, '1e-5']) {
+        for (const [name, fn] of [['rmsNorm', () => rmsNorm(x, null, eps as number)], ['layerNorm', () => layerNorm(x, null, null, eps as number)]] as const) {
+          const error = errorOf(fn);
+          expect(error.code).toBe('ERR_BITNET_OUT_OF_RANGE');
+          expect(error.message).toMatch(new RegExp(`^\\[${name}\\] eps must be a finite number ≥ 0`));
+        }
+      }
+      // eps = 0 is the plain formula: x / sqrt(mean(x²)) = [3, 4] / sqrt(12.5).
+      const r = keep(rmsNorm(keep(x.select(0, 0)), null, 0));
+      closeTo(r.toFlatArray(), [3 / Math.sqrt(12.5), 4 / Math.sqrt(12.5)], 1e-6, 0, 'rmsNorm eps 0');
+    });
+  });
+
+  it('where takes two numbers: condition ? a : b as F32 of the condition\'s shape', () => {
+    using((keep) => {
+      const condValues = [[1, 0, -2], [0, 0.5, 0]];
+      const cond = keep(BitNetTensor.fromArray(condValues));
+      const r = keep(where(cond, 1, -1));
+      expect(r.dtype.name).toBe('F32');
+      expect(r.toArray()).toEqual(condValues.map((row) => row.map((v) => (v !== 0 ? 1 : -1))));
+      const mask = keep(BitNetTensor.fromArray([true, false]));
+      expect(keep(where(mask, 2.5, 7)).toArray()).toEqual([2.5, 7]);
+    });
+  });
+
+  it('reduction axes that are neither a number nor an array are a typed error', () => {
+    using((keep) => {
+      const x = keep(BitNetTensor.ones([2, 3]));
+      for (const axes of [{}, 'a', true]) {
+        const error = errorOf(() => sum(x, axes as unknown as number));
+        expect(error.code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+        expect(error.message).toMatch(/^\[sum\] axes must be an axis number or an array of them/);
+        expect(errorOf(() => mean(x, axes as unknown as number)).code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+        expect(errorOf(() => argmax(x, axes as unknown as number)).code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+      }
+    });
+  });
+});

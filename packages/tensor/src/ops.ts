@@ -67,17 +67,19 @@ function finish(result: BitNetTensor, dtype: BitNetDType, op: string): BitNetTen
   }
 }
 
-function operands(a: Operand, b: Operand, op: string, keep: <U extends BitNetTensor>(t: U) => U): [BitNetTensor, BitNetTensor, BitNetDType] {
-  if (typeof a === 'number' && typeof b === 'number') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, op, 'at least one operand must be a tensor');
-  const like = (typeof a === 'number' ? b : a) as BitNetTensor;
-  checkTensor(like, op, typeof a === 'number' ? 'b' : 'a');
+/** `fallback` (where's condition) places number operands when neither a nor b is a tensor. */
+function operands(a: Operand, b: Operand, op: string, keep: <U extends BitNetTensor>(t: U) => U, fallback?: BitNetTensor): [BitNetTensor, BitNetTensor, BitNetDType] {
+  if (typeof a === 'number' && typeof b === 'number' && !fallback) throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, op, 'at least one operand must be a tensor');
+  const like = (typeof a !== 'number' ? a : typeof b !== 'number' ? b : fallback) as BitNetTensor;
+  if (like !== fallback) checkTensor(like, op, typeof a === 'number' ? 'b' : 'a');
   const scalar = (value: number): BitNetTensor => keep(BitNetTensor.full([], value, { dtype: BitNetDType.F32, device: like.device, pool: like.pool }));
   const ta = typeof a === 'number' ? scalar(a) : a;
   const tb = typeof b === 'number' ? scalar(b) : b;
   checkTensor(ta, op, 'a');
   checkTensor(tb, op, 'b');
   let dtype: BitNetDType;
-  if (typeof a === 'number') dtype = tb.dtype.isFloat ? tb.dtype : BitNetDType.F32;
+  if (typeof a === 'number' && typeof b === 'number') dtype = BitNetDType.F32;
+  else if (typeof a === 'number') dtype = tb.dtype.isFloat ? tb.dtype : BitNetDType.F32;
   else if (typeof b === 'number') dtype = ta.dtype.isFloat ? ta.dtype : BitNetDType.F32;
   else dtype = promoteTypes(ta.dtype, tb.dtype, op);
   return [ta, tb, dtype];
@@ -151,11 +153,14 @@ export function clamp(a: BitNetTensor, min: number, max: number): BitNetTensor {
   return unaryOp('clamp', a, { min, max });
 }
 
-/** condition ? a : b elementwise, with broadcasting; a non-Bool condition means "≠ 0". */
+/**
+ * condition ? a : b elementwise, with broadcasting; a non-Bool condition means "≠ 0".
+ * a and b may both be numbers (an F32 result of the condition's shape).
+ */
 export function where(condition: BitNetTensor, a: Operand, b: Operand): BitNetTensor {
   checkTensor(condition, 'where', 'condition');
   return scoped((keep) => {
-    const [ta, tb, dtype] = operands(a, b, 'where', keep);
+    const [ta, tb, dtype] = operands(a, b, 'where', keep, condition);
     const backend = backendFor([condition, ta, tb], 'where');
     const shape = broadcastShapes(broadcastShapes(condition.shape, ta.shape, 'where'), tb.shape, 'where');
     const cond = condition.dtype === BitNetDType.Bool || condition.dtype === BitNetDType.U8 ? condition : keep(ne(condition, 0));
@@ -170,6 +175,8 @@ export function where(condition: BitNetTensor, a: Operand, b: Operand): BitNetTe
 
 function normalizeAxes(a: BitNetTensor, axes: number | readonly number[] | undefined, op: string): number[] {
   if (axes === undefined || axes === null) return [...a.shape.keys()];
+  if (typeof axes !== 'number' && !Array.isArray(axes))
+    throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, op, `axes must be an axis number or an array of them, got ${formatValue(axes)}`);
   const list = typeof axes === 'number' ? [axes] : [...axes];
   const normalized = list.map((axis) => normalizeAxis(axis, a.ndim, op));
   if (new Set(normalized).size !== normalized.length)
@@ -242,9 +249,16 @@ function checkRowParameter(p: BitNetTensor | null | undefined, n: number, op: st
     throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `${name} must have shape [${n}] (the last axis of the input), got ${formatShape(p.shape)}`);
 }
 
+/** A negative or NaN eps would make the normaliser NaN (or divide by zero) for some rows. */
+function checkEps(eps: unknown, op: string): void {
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0)
+    throw new BitNetRangeError(ErrorCode.OUT_OF_RANGE, op, `eps must be a finite number ≥ 0, got ${formatValue(eps)}`);
+}
+
 /** x / sqrt(mean(x², last axis) + eps) · weight. */
 export function rmsNorm(x: BitNetTensor, weight?: BitNetTensor | null, eps = 1e-6): BitNetTensor {
   checkTensor(x, 'rmsNorm', 'input');
+  checkEps(eps, 'rmsNorm');
   if (x.ndim === 0) throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, 'rmsNorm', 'input needs at least one axis');
   checkRowParameter(weight, x.shape[x.ndim - 1]!, 'rmsNorm', 'weight');
   return scoped((keep) => {
@@ -256,6 +270,7 @@ export function rmsNorm(x: BitNetTensor, weight?: BitNetTensor | null, eps = 1e-
 /** (x − mean) / sqrt(var + eps) · weight + bias over the last axis. */
 export function layerNorm(x: BitNetTensor, weight?: BitNetTensor | null, bias?: BitNetTensor | null, eps = 1e-5): BitNetTensor {
   checkTensor(x, 'layerNorm', 'input');
+  checkEps(eps, 'layerNorm');
   if (x.ndim === 0) throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, 'layerNorm', 'input needs at least one axis');
   const n = x.shape[x.ndim - 1]!;
   checkRowParameter(weight, n, 'layerNorm', 'weight');

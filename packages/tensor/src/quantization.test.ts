@@ -286,3 +286,69 @@ describe('packed ternary tensors', () => {
     expect(code(errorOf(() => p.convert('i2_r4')))).toBe('ERR_BITNET_DISPOSED');
   });
 });
+
+describe('packed views and argument checks', () => {
+  it('PackedTernaryTensor.fromTensor reads a row view of TQ2_0/TQ1_0 bytes as that row', () => {
+    for (const layout of ['tq2_0', 'tq1_0'] as const) {
+      using w = BitNetTensor.fromArray(randomValues(6 * 512, 21), [6, 512]);
+      using q = quantize158(w, { granularity: 'row' });
+      using packed = q.pack(layout);
+      using bytes = packed.toTensor();
+      // Reference: value × fp16(row scale), from the unpacked tensor values (independent of the view).
+      const values = q.values.toFlatArray(), scales = q.scales.toFlatArray();
+      for (const r of [1, 4]) {
+        using row = bytes.narrow(0, r, 1);
+        using one = PackedTernaryTensor.fromTensor(row);
+        using d = one.dequantize();
+        const scale = f16ToNumber(numberToF16(scales[r]!));
+        expect(d.toFlatArray()).toEqual(values.slice(r * 512, (r + 1) * 512).map((v) => Math.fround(v * scale) + 0));
+      }
+      using flat = bytes.view([6 * 512]);
+      using inside = flat.narrow(0, 100, 256); // starts inside a block
+      using mid = inside.unsqueeze(0);
+      expect(code(errorOf(() => PackedTernaryTensor.fromTensor(mid)))).toBe('ERR_BITNET_DTYPE');
+    }
+  });
+
+  it('an I2 view must start on a tile of 4 rows; one that does reads those rows', () => {
+    using w = BitNetTensor.fromArray(randomValues(8 * 512, 22), [8, 512]);
+    using q = quantize158(w, { granularity: 'row' });
+    using packed = q.pack('i2_r4');
+    using i2 = packed.toTensor(); // [8, 512]
+    const scales = packed.rowScales!;
+    using tile = i2.narrow(0, 4, 4);
+    using second = PackedTernaryTensor.fromTensor(tile, { rows: 4, columns: 512, scales: scales.slice(4, 8) });
+    using u = second.unpack();
+    expect(u.values.toFlatArray()).toEqual(q.values.toFlatArray().slice(4 * 512));
+    using shifted = i2.narrow(0, 2, 4); // rows 2..5 splice two tiles
+    const e = errorOf(() => PackedTernaryTensor.fromTensor(shifted, { rows: 4, columns: 512, scales: scales.slice(2, 6) }));
+    expect(code(e)).toBe('ERR_BITNET_SHAPE_MISMATCH');
+    expect(String(e)).toContain('must start on a tile of 4 rows × 512 columns');
+  });
+
+  it('quantize158 checks the shape of a scale tensor, not only its element count', () => {
+    using w = BitNetTensor.fromArray(randomValues(2 * 3 * 512, 23), [2, 3, 512]);
+    using wrong = BitNetTensor.fromArray([0.5, 0.25, 0.125, 1, 2, 4], [2, 3]); // 6 elements, as [rows] = [6] needs
+    const e = errorOf(() => quantize158(w, { granularity: 'row', scale: wrong }));
+    expect(code(e)).toBe('ERR_BITNET_SHAPE_MISMATCH');
+    expect(String(e)).toContain('scale tensor has shape [2, 3]; the scales of these weights have shape [6]');
+    using grouped = BitNetTensor.fromArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 6]);
+    expect(code(errorOf(() => quantize158(w, { granularity: 'group', groupSize: 256, scale: grouped })))).toBe('ERR_BITNET_SHAPE_MISMATCH');
+    // One per-tensor scale: [] or [1] alike; [1, 1] names a shape of its own.
+    using scalar = BitNetTensor.fromArray([0.5], [1]);
+    using perTensor = quantize158(w, { scale: scalar });
+    expect(perTensor.scales.toFlatArray()).toEqual([0.5]);
+    using square = BitNetTensor.fromArray([0.5], [1, 1]);
+    expect(code(errorOf(() => quantize158(w, { scale: square })))).toBe('ERR_BITNET_SHAPE_MISMATCH');
+    // The right shape is used as given: value = clamp(round(w / scale)), scale stored as is.
+    using right = BitNetTensor.fromArray([0.5, 0.25, 0.125, 1, 2, 4], [6]);
+    using q = quantize158(w, { granularity: 'row', scale: right });
+    expect(q.scales.toFlatArray()).toEqual([0.5, 0.25, 0.125, 1, 2, 4]);
+    const data = w.toFlatArray();
+    expect(q.values.toFlatArray()).toEqual(data.map((v, i) => Math.max(-1, Math.min(1, roundHalfEven(v / [0.5, 0.25, 0.125, 1, 2, 4][Math.floor(i / 512)]!))) + 0));
+  });
+
+  it('TernaryTensor.fromTernaryWeights(null) is a typed error', () => {
+    for (const bad of [null, undefined, 5]) expect(code(errorOf(() => TernaryTensor.fromTernaryWeights(bad as never)))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+  });
+});

@@ -157,6 +157,8 @@ export class TernaryTensor implements Disposable {
   /** From the native TypedArray form (copied into pool memory), shaped as `shape` (default [rows, columns]). */
   static fromTernaryWeights(weights: TernaryWeights, shape?: readonly number[], pool?: TensorMemoryPool): TernaryTensor {
     const op = 'TernaryTensor.fromTernaryWeights';
+    if (!weights || typeof weights !== 'object') throw invalidArgument(op, `expected TernaryWeights, got ${formatValue(weights)}`);
+    if (shape !== undefined && !Array.isArray(shape)) throw invalidArgument(op, `shape must be an array, got ${formatValue(shape)}`);
     const dims = shape ? [...shape] : [weights.rows, weights.columns];
     const { rows, columns } = matrixShape(op, dims);
     if (rows !== weights.rows || columns !== weights.columns)
@@ -232,10 +234,15 @@ export interface Quantize158Options {
   pool?: TensorMemoryPool;
 }
 
-function scaleOption(op: string, scale: Quantize158Options['scale']): number | Float32Array | undefined {
+/** `expected`: the shape a scale tensor must have (quantize158 knows it; the flat data alone cannot tell [2, 3] from [3, 2]). */
+function scaleOption(op: string, scale: Quantize158Options['scale'], expected?: readonly number[]): number | Float32Array | undefined {
   if (scale === undefined || typeof scale === 'number' || scale instanceof Float32Array) return scale;
   if (scale instanceof BitNetTensor) {
     checkInputTensor(op, 'scale', scale);
+    // One per-tensor scale may come as [] or [1]; other scales must have exactly the expected shape.
+    const scalar = expected !== undefined && expected.length === 0 && scale.ndim <= 1 && scale.numel === 1;
+    if (expected && !scalar && (scale.ndim !== expected.length || scale.shape.some((d, i) => d !== expected[i])))
+      throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `scale tensor has shape ${formatShape(scale.shape)}; the scales of these weights have shape ${formatShape(expected)}`);
     const view = float32View(op, scale);
     try {
       return Float32Array.from(view.data);
@@ -255,8 +262,17 @@ function scaleOption(op: string, scale: Quantize158Options['scale']): number | F
 export function quantize158(weights: BitNetTensor, options: Quantize158Options = {}): TernaryTensor {
   const op = 'quantize158';
   checkInputTensor(op, 'weights', weights);
+  if (options === null || typeof options !== 'object') throw invalidArgument(op, `options must be an object, got ${formatValue(options)}`);
   const { rows, columns } = matrixShape(op, weights.shape);
-  const scale = scaleOption(op, options.scale);
+  let expected: number[] | undefined;
+  if (options.scale instanceof BitNetTensor) {
+    // Only for the shape check; the native call validates granularity and groupSize itself.
+    const granularity = options.granularity ?? 'tensor';
+    const groupSize = options.groupSize ?? 256;
+    if ((granularity === 'tensor' || granularity === 'row' || granularity === 'group') && Number.isSafeInteger(groupSize) && groupSize > 0)
+      expected = scaleShape(granularity, rows, columns, groupSize);
+  }
+  const scale = scaleOption(op, options.scale, expected);
   const view = float32View(op, weights);
   let result: TernaryWeights;
   try {
@@ -474,9 +490,13 @@ export class PackedTernaryTensor implements Disposable {
     }
     if (rows === undefined || columns === undefined) throw invalidArgument(op, `layout ${layout} from a ${tensor.dtype.name} tensor needs options.rows and options.columns`);
     if (layout === 'i2_r4' && tensor.dtype === BitNetDType.I2) {
-      const padded = [Math.ceil(rows / 4) * 4, Math.ceil(columns / TERNARY_BLOCK) * TERNARY_BLOCK];
+      const padded = [Math.ceil(rows / 4) * 4, Math.ceil(columns / TERNARY_BLOCK) * TERNARY_BLOCK] as const;
       if (tensor.ndim !== 2 || tensor.shape[0] !== padded[0] || tensor.shape[1] !== padded[1])
         throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `an I2 tensor of [${rows}, ${columns}] has the padded shape ${formatShape(padded)}, got ${formatShape(tensor.shape)}`);
+      // i2_r4 bytes are tiles of 4 rows × all column blocks; a view starting inside a tile
+      // would splice the rows of two tiles together.
+      if (tensor.offset % (4 * padded[1]) !== 0)
+        throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, op, `an I2 view must start on a tile of 4 rows × ${padded[1]} columns; this one starts at element ${tensor.offset}`);
     }
     let scales: Float32Array | null = null;
     if (options.scales instanceof BitNetTensor) scales = scaleOption(op, options.scales) as Float32Array;

@@ -123,3 +123,64 @@ describe('safetensors', () => {
     good.dispose();
   });
 });
+
+/** The header JSON of a serialized file, parsed here (independent of the package's reader). */
+function headerOf(bytes: Uint8Array): Record<string, unknown> {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  return JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as Record<string, unknown>;
+}
+
+describe('safetensors writer input', () => {
+  it('a tensor named "__proto__" keeps its header entry and reads back', async () => {
+    const t = BitNetTensor.fromArray([1.5, -2]);
+    const other = BitNetTensor.fromArray([7], [1], 'I32');
+    const tensors = new Map([['__proto__', t], ['other', other]]);
+    const bytes = serializeSafetensors(tensors);
+    const header = headerOf(bytes);
+    expect(Object.keys(header).sort()).toEqual(['__proto__', 'other']);
+    expect(Object.getOwnPropertyDescriptor(header, '__proto__')!.value).toEqual({ dtype: 'F32', shape: [2], data_offsets: [0, 8] });
+    const parsed = deserializeSafetensors(bytes);
+    expect(parsed.tensors.get('__proto__')!.toFlatArray()).toEqual([1.5, -2]);
+    const file = path.join(dir, 'proto.safetensors');
+    await writeSafetensors(file, tensors);
+    const read = await readSafetensors(file);
+    expect([...read.tensors.keys()].sort()).toEqual(['__proto__', 'other']);
+    expect(read.tensors.get('__proto__')!.toFlatArray()).toEqual([1.5, -2]);
+    // A metadata key "__proto__" is stored too.
+    const metadata = JSON.parse('{"__proto__": "x", "a": "b"}') as Record<string, string>;
+    const withMeta = serializeSafetensors({ other }, metadata);
+    expect(Object.getOwnPropertyDescriptor(headerOf(withMeta).__metadata__, '__proto__')!.value).toBe('x');
+    for (const x of [t, other, ...parsed.tensors.values(), ...read.tensors.values()]) x.dispose();
+  });
+
+  it('metadata must be a plain object of strings; a refused write leaves no file', async () => {
+    const x = BitNetTensor.fromArray([1]);
+    for (const metadata of ['abc', ['a'], 42, new Map([['a', 'b']]), { a: 1 }]) {
+      const file = path.join(dir, 'meta.safetensors');
+      const expected = { code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringMatching(/^\[safetensors\] metadata/) };
+      expect(() => serializeSafetensors({ x }, metadata as unknown as Record<string, string>)).toThrow(expect.objectContaining(expected));
+      await expect(writeSafetensors(file, { x }, metadata as unknown as Record<string, string>)).rejects.toMatchObject(expected);
+      await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    }
+    expect(headerOf(serializeSafetensors({ x }, Object.assign(Object.create(null), { k: 'v' }) as Record<string, string>)).__metadata__).toEqual({ k: 'v' });
+    x.dispose();
+  });
+
+  it('bad arguments and file-system failures are typed errors naming the path', async () => {
+    const x = BitNetTensor.fromArray([1]);
+    await expect(writeSafetensors(path.join(dir, 'n.safetensors'), null as unknown as Map<string, BitNetTensor>)).rejects.toMatchObject({ code: 'ERR_BITNET_INVALID_ARGUMENT' });
+    expect(() => serializeSafetensors([x] as unknown as Map<string, BitNetTensor>)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    await expect(writeSafetensors(42 as unknown as string, { x })).rejects.toMatchObject({ code: 'ERR_BITNET_INVALID_ARGUMENT' });
+    const missing = path.join(dir, 'no-such-dir', 'f.safetensors');
+    await expect(writeSafetensors(missing, { x })).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_NOT_FOUND', message: expect.stringContaining(missing) });
+    const sub = path.join(dir, 'a-directory');
+    await fs.mkdir(sub);
+    await expect(readSafetensors(sub)).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_FORMAT', message: expect.stringContaining(`${sub}: is a directory`) });
+    await expect(writeSafetensors(sub, { x })).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_FORMAT', message: expect.stringContaining(sub) });
+    expect((await fs.readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await expect(readSafetensors(42 as unknown as string)).rejects.toMatchObject({ code: 'ERR_BITNET_INVALID_ARGUMENT' });
+    await expect(readSafetensors(path.join(dir, 'gone.safetensors'))).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_NOT_FOUND', message: expect.stringContaining('gone.safetensors') });
+    expect(() => deserializeSafetensors(new ArrayBuffer(16) as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    x.dispose();
+  });
+});

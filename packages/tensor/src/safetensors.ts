@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { BitNetError, BitNetTypeError, ErrorCode, formatValue } from '@bitnet/errors';
+import { BitNetError, BitNetTypeError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
 import { BitNetDType } from './dtype.js';
 import { formatShape, numelOf } from './shape.js';
 import type { TensorMemoryPool } from './storage.js';
@@ -95,8 +95,11 @@ export interface TensorInput {
 }
 
 function entriesOf(tensors: TensorInput | Map<string, BitNetTensor>): [string, BitNetTensor][] {
+  if (!(tensors instanceof Map) && (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)))
+    throw invalidArgument('safetensors', `tensors must be a Map or an object of name → BitNetTensor, got ${formatValue(tensors)}`);
   const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   for (const [name, t] of list) {
+    if (typeof name !== 'string') throw invalidArgument('safetensors', `tensor names must be strings, got ${formatValue(name)}`);
     if (name === '__metadata__') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', 'a tensor cannot be named __metadata__');
     if (!(t instanceof BitNetTensor)) throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `"${name}" is not a BitNetTensor`);
     if (t.isDisposed) throw new BitNetError(ErrorCode.DISPOSED, 'safetensors', `tensor "${name}" has been disposed`);
@@ -105,17 +108,34 @@ function entriesOf(tensors: TensorInput | Map<string, BitNetTensor>): [string, B
   return list;
 }
 
-function buildHeader(list: [string, BitNetTensor][], metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
+/** Adds an own property, even for names such as "__proto__" that plain assignment would swallow. */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The format stores __metadata__ as a JSON object of strings; anything else makes an unreadable file. */
+function checkMetadata(metadata: unknown): Record<string, string> | undefined {
+  if (metadata === undefined || metadata === null) return undefined;
+  const proto = metadata !== null && typeof metadata === 'object' ? Object.getPrototypeOf(metadata) : undefined;
+  if (proto !== Object.prototype && proto !== null)
+    throw invalidArgument('safetensors', `metadata must be a plain object of string values, got ${formatValue(metadata)}`);
+  for (const [k, v] of Object.entries(metadata as object))
+    if (typeof v !== 'string') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `metadata "${k}" must be a string, got ${formatValue(v)}`);
+  return metadata as Record<string, string>;
+}
+
+function buildHeader(list: [string, BitNetTensor][], metadataArg?: Record<string, string>): Uint8Array {
+  const metadata = checkMetadata(metadataArg);
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata && Object.keys(metadata).length > 0) {
-    for (const [k, v] of Object.entries(metadata))
-      if (typeof v !== 'string') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `metadata "${k}" must be a string, got ${formatValue(v)}`);
-    header.__metadata__ = metadata;
+    const copy: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [k, v] of Object.entries(metadata)) define(copy, k, v);
+    define(header, '__metadata__', copy);
   }
   let offset = 0;
   for (const [name, t] of list) {
     const bytes = t.byteSize;
-    header[name] = { dtype: t.dtype.safetensorsName, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    define(header, name, { dtype: t.dtype.safetensorsName, shape: [...t.shape], data_offsets: [offset, offset + bytes] });
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -160,6 +180,7 @@ export function serializeSafetensors(tensors: TensorInput | Map<string, BitNetTe
  * complete, so a failure leaves no partial file behind.
  */
 export async function writeSafetensors(file: string, tensors: TensorInput | Map<string, BitNetTensor>, metadata?: Record<string, string>): Promise<void> {
+  checkPath('writeSafetensors', file);
   const list = entriesOf(tensors);
   const header = buildHeader(list, metadata);
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -189,8 +210,30 @@ export async function writeSafetensors(file: string, tensors: TensorInput | Map<
   } catch (error) {
     if (handle) await handle.close().catch(() => undefined);
     await fs.unlink(temporary).catch(() => undefined);
-    throw error;
+    throw fileError('writeSafetensors', file, error, 'written');
   }
+}
+
+function checkPath(op: string, file: unknown): asserts file is string {
+  if (typeof file !== 'string' || file.length === 0) throw invalidArgument(op, `file must be a non-empty path string, got ${formatValue(file)}`);
+}
+
+/**
+ * A file-system failure as a typed error naming the path (errors that are already
+ * ours pass through): a missing file or directory → ERR_BITNET_FILE_NOT_FOUND, a
+ * directory where a file belongs or any other I/O failure → ERR_BITNET_FILE_FORMAT.
+ */
+function fileError(op: string, file: string, error: unknown, verb: 'read' | 'written'): unknown {
+  if (!(error instanceof Error) || error instanceof BitNetError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string' || !code.startsWith('E') || code.startsWith('ERR_')) return error;
+  const details = { path: file, errno: code };
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const what = verb === 'read' ? `${file}: no such file` : `${file}: cannot be written, directory ${path.dirname(file)} does not exist`;
+    return new BitNetError(ErrorCode.FILE_NOT_FOUND, op, what, { cause: error, details });
+  }
+  if (code === 'EISDIR') return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: is a directory, not a file`, { cause: error, details });
+  return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: cannot be ${verb} (${error.message})`, { cause: error, details });
 }
 
 export interface LoadOptions {
@@ -210,16 +253,18 @@ export class SafetensorsFile {
   ) {}
 
   static async open(file: string): Promise<SafetensorsFile> {
+    checkPath('safetensors', file);
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(file, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new BitNetError(ErrorCode.FILE_NOT_FOUND, 'safetensors', `${file}: no such file`, { cause: error });
-      throw error;
+      throw fileError('safetensors', file, error, 'read');
     }
     try {
-      const { size } = await handle.stat();
+      const stat = await handle.stat();
+      // open() succeeds on a directory; reading it would fail with a bare EISDIR.
+      if (!stat.isFile()) throw new BitNetError(ErrorCode.FILE_FORMAT, 'safetensors', `${file}: is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}, not a safetensors file`, { details: { path: file } });
+      const { size } = stat;
       const prefix = new Uint8Array(8);
       await handle.read(prefix, 0, Math.min(8, size), 0);
       const n = headerLength(prefix, size, file);
@@ -230,7 +275,7 @@ export class SafetensorsFile {
       return new SafetensorsFile(file, handle, header);
     } catch (error) {
       await handle.close();
-      throw error;
+      throw fileError('safetensors', file, error, 'read');
     }
   }
 
@@ -252,7 +297,12 @@ export class SafetensorsFile {
       const bytes = t.rawBytes('safetensors').subarray(0, entry.end - entry.begin);
       let read = 0;
       while (read < bytes.byteLength) {
-        const { bytesRead } = await this.handle.read(bytes, read, bytes.byteLength - read, this.header.dataOffset + entry.begin + read);
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await this.handle.read(bytes, read, bytes.byteLength - read, this.header.dataOffset + entry.begin + read));
+        } catch (error) {
+          throw fileError('safetensors', this.file, error, 'read');
+        }
         if (bytesRead === 0) throw formatError(`unexpected end of file while reading "${name}"`, this.file);
         read += bytesRead;
       }
@@ -298,6 +348,7 @@ export async function readSafetensors(file: string, options: LoadOptions & { nam
 
 /** Parses a whole file held in memory (tensors are copied into pool memory). */
 export function deserializeSafetensors(bytes: Uint8Array, options: LoadOptions = {}): { tensors: Map<string, BitNetTensor>; metadata: Record<string, string> } {
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument('deserializeSafetensors', `bytes must be a Uint8Array (or Buffer), got ${formatValue(bytes)}`);
   const n = headerLength(bytes, bytes.byteLength, 'buffer');
   const header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.byteLength - 8 - n);
   const tensors = new Map<string, BitNetTensor>();

@@ -1,4 +1,4 @@
-import { BitNetError, DisposedError, ErrorCode } from '@bitnet/errors';
+import { BitNetError, DisposedError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
 
 /** A block of pool memory (the @bitnet/memory contract). */
 export interface MemoryHandle {
@@ -71,6 +71,10 @@ export class Storage {
   }
 
   static allocate(pool: TensorMemoryPool, byteLength: number, device: string, label?: string): Storage {
+    // A pool from plain JS (e.g. `{ pool: {} }`) would otherwise fail with an untyped TypeError.
+    const candidate = pool as unknown as { allocate?: unknown; deallocate?: unknown } | null;
+    if (candidate === null || (typeof candidate !== 'object' && typeof candidate !== 'function') || typeof candidate.allocate !== 'function' || typeof candidate.deallocate !== 'function')
+      throw invalidArgument('tensor', `pool must be a memory pool with allocate() and deallocate(), got ${formatValue(pool)}`);
     // Zero-byte tensors still get a (small) block so every tensor has a live handle.
     const handle = pool.allocate(Math.max(byteLength, 1), 64, device);
     return new Storage(pool, handle, byteLength, label);

@@ -185,3 +185,244 @@ describe('native bounds checks', () => {
     expect(() => getNative().tensorUnary(99, [1], out, 0, [1], a, 0, [1], 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
   });
 });
+
+/** The error fn throws (failing the test when it does not throw). */
+function errorOf(fn: () => unknown): { code?: string; message: string; name: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as { code?: string; message: string; name: string };
+  }
+  throw new Error('expected a throw');
+}
+
+describe('creation edge cases', () => {
+  it('fromBytes copies the bytes of any ArrayBuffer or ArrayBufferView, and rejects anything else with a typed error', () => {
+    // Reference bytes built with DataView (little-endian), independent of typed-array copying.
+    const expectBytes = (t: BitNetTensor, values: number[]) => {
+      const reference = new DataView(new ArrayBuffer(values.length * 4));
+      values.forEach((v, i) => reference.setFloat32(i * 4, v, true));
+      expect([...t.rawBytes().subarray(0, t.byteSize)]).toEqual([...new Uint8Array(reference.buffer)]);
+      expect(t.toFlatArray()).toEqual(values);
+    };
+    const made: BitNetTensor[] = [];
+    const k = (t: BitNetTensor) => (made.push(t), t);
+    expectBytes(k(BitNetTensor.fromBytes(new Float32Array([1.5, -2]), [2], 'F32')), [1.5, -2]);
+    expectBytes(k(BitNetTensor.fromBytes(new Float32Array([2.5]).buffer, [1], 'F32')), [2.5]);
+    expectBytes(k(BitNetTensor.fromBytes(new Float32Array([9, 3.25, 4]).subarray(1), [2], 'F32')), [3.25, 4]);
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat32(0, 7, true);
+    view.setFloat32(4, -0.5, true);
+    expectBytes(k(BitNetTensor.fromBytes(view, [2], 'F32')), [7, -0.5]);
+    // An Int16Array's bytes read as I16 give the same numbers back.
+    expect(k(BitNetTensor.fromBytes(new Int16Array([300, -5]), [2], 'I16')).toFlatArray()).toEqual([300, -5]);
+    const before = live();
+    for (const bad of [null, undefined, 42, [1, 2, 3, 4], 'abcd']) {
+      const error = errorOf(() => BitNetTensor.fromBytes(bad as unknown as Uint8Array, [1], 'F32'));
+      expect(error.code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+      expect(error.message).toMatch(/^\[fromBytes\] bytes must be an ArrayBuffer or an ArrayBufferView/);
+    }
+    expect(live()).toBe(before);
+    for (const t of made) t.dispose();
+  });
+
+  it('fromArray encodes typed arrays whose class matches the storage array (F16/BF16 from Uint16Array, Bool from Uint8Array)', () => {
+    using h = BitNetTensor.fromArray(new Uint16Array([1, 2, 0]), [3], 'F16');
+    expect([...h.toTypedArray()]).toEqual([0x3c00, 0x4000, 0x0000]); // IEEE binary16 bits of 1, 2, 0
+    using b = BitNetTensor.fromArray(new Uint16Array([1, 2]), [2], 'BF16');
+    expect([...b.toTypedArray()]).toEqual([0x3f80, 0x4000]); // bfloat16 bits of 1, 2
+    using mask = BitNetTensor.fromArray(new Uint8Array([0, 2, 255, 1]), [4], 'Bool');
+    expect([...mask.toTypedArray()]).toEqual([0, 1, 1, 1]);
+    expect(mask.toArray()).toEqual([false, true, true, true]);
+    // Integer storage still takes same-class arrays as they are.
+    using u8 = BitNetTensor.fromArray(new Uint8Array([0, 2, 255]), [3], 'U8');
+    expect(u8.toFlatArray()).toEqual([0, 2, 255]);
+    using i16 = BitNetTensor.fromArray(new Int16Array([-32768, 7]), [2], 'I16');
+    expect(i16.toFlatArray()).toEqual([-32768, 7]);
+  });
+
+  it('fromArray rejects BigInt arrays and DataViews with a typed error', () => {
+    const before = live();
+    for (const data of [new BigInt64Array([1n]), new BigUint64Array([1n]), new DataView(new ArrayBuffer(4))]) {
+      const error = errorOf(() => BitNetTensor.fromArray(data as unknown as Float32Array));
+      expect(error.code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+      expect(error.message).toMatch(/^\[fromArray\] data must hold numbers/);
+    }
+    expect(live()).toBe(before);
+  });
+
+  it('full/ones with a packed dtype fail with ERR_BITNET_DTYPE and hold no pool memory', () => {
+    const before = live();
+    for (const dtype of ['TQ2_0', 'TQ1_0', 'I2'] as const) {
+      expect(errorOf(() => BitNetTensor.ones([256], { dtype })).code).toBe('ERR_BITNET_DTYPE');
+      expect(errorOf(() => BitNetTensor.full([256], 0, { dtype })).code).toBe('ERR_BITNET_DTYPE');
+      expect(errorOf(() => BitNetTensor.arange(256, undefined, 1, { dtype })).code).toBe('ERR_BITNET_DTYPE');
+      expect(errorOf(() => BitNetTensor.random([256], { dtype, seed: 1 })).code).toBe('ERR_BITNET_DTYPE');
+    }
+    expect(live()).toBe(before);
+  });
+
+  it('huge arange/random sizes fail with a typed error from the pool, not a RangeError from JS', () => {
+    const before = live();
+    for (const fn of [() => BitNetTensor.arange(0, 1e12), () => BitNetTensor.random([2 ** 40], { seed: 1 }), () => BitNetTensor.random([2 ** 20, 2 ** 20], { seed: 1, distribution: 'normal' })]) {
+      const error = errorOf(fn);
+      expect(error.code).toBe('ERR_BITNET_OUT_OF_MEMORY');
+    }
+    expect(errorOf(() => BitNetTensor.arange(0, 1e300)).code).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(live()).toBe(before);
+  });
+
+  it('random keeps its values per seed (written straight into the tensor) and validates its options', () => {
+    // Reference: the same xoshiro128** / splitmix32 generator in plain JS with BigInt-free 32-bit math.
+    const reference = (seed: number, n: number): number[] => {
+      const s = new Uint32Array(4);
+      let x = (seed >>> 0) ^ Math.floor(seed / 4294967296);
+      for (let i = 0; i < 4; i++) {
+        x = (x + 0x9e3779b9) >>> 0;
+        let z = x;
+        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+        s[i] = (z ^ (z >>> 16)) >>> 0;
+      }
+      const rotl = (v: number, k: number) => ((v << k) | (v >>> (32 - k))) >>> 0;
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        let [s0, s1, s2, s3] = [s[0]!, s[1]!, s[2]!, s[3]!];
+        const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
+        const t = (s1 << 9) >>> 0;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3 >>> 0, 11);
+        s.set([s0 >>> 0, s1 >>> 0, s2 >>> 0, s3]);
+        out.push(result / 4294967296);
+      }
+      return out;
+    };
+    const u = reference(7, 5);
+    using uniform = BitNetTensor.random([5], { seed: 7, low: -2, high: 6 });
+    expect(uniform.toFlatArray()).toEqual(u.map((v) => Math.fround(-2 + 8 * v)));
+    const g = reference(9, 6);
+    const normals: number[] = [];
+    for (let i = 0; i < 6; i += 2) {
+      const r = Math.sqrt(-2 * Math.log(1 - g[i]!));
+      normals.push(Math.fround(1 + 2 * r * Math.cos(2 * Math.PI * g[i + 1]!)), Math.fround(1 + 2 * r * Math.sin(2 * Math.PI * g[i + 1]!)));
+    }
+    using normal = BitNetTensor.random([5], { seed: 9, distribution: 'normal', mean: 1, std: 2 });
+    expect(normal.toFlatArray()).toEqual(normals.slice(0, 5));
+    using half = BitNetTensor.random([3], { seed: 7, dtype: 'I32', low: 0, high: 100 });
+    expect(half.toFlatArray()).toEqual(u.slice(0, 3).map((v) => Math.trunc(100 * v)));
+    const before = live();
+    expect(errorOf(() => BitNetTensor.random([2], { distribution: 'foo' as 'uniform' })).code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    const reversed = errorOf(() => BitNetTensor.random([2], { low: 2, high: 1 }));
+    expect(reversed.code).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(reversed.message).toBe('[random] low 2 is greater than high 1');
+    expect(errorOf(() => BitNetTensor.random([2], { low: NaN })).code).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(errorOf(() => BitNetTensor.random([2], { distribution: 'normal', std: -1 })).code).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(live()).toBe(before);
+  });
+
+  it('a pool object without allocate/deallocate is a typed ERR_BITNET_INVALID_ARGUMENT', () => {
+    for (const bad of [{}, { allocate: 1, deallocate: 2 }]) {
+      const error = errorOf(() => BitNetTensor.zeros([2], { pool: bad as unknown as LocalPool }));
+      expect(error.code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+      expect(error.message).toMatch(/pool must be a memory pool with allocate\(\) and deallocate\(\)/);
+    }
+  });
+});
+
+describe('view argument checks', () => {
+  it('slice/expand with non-array specs or shapes fail with typed errors', () => {
+    using x = BitNetTensor.ones([2, 3]);
+    for (const spec of [{}, 1n, 'ab', true]) {
+      const error = errorOf(() => x.slice(spec as unknown as number));
+      expect(error.code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+      expect(error.message).toMatch(/^\[slice\] spec 0 must be an index, null or \[start, end, step\]/);
+    }
+    for (const shape of [null, 'ab', 3, { length: 2 }]) {
+      const error = errorOf(() => x.expand(shape as unknown as number[]));
+      expect(error.code).toBe('ERR_BITNET_INVALID_ARGUMENT');
+      expect(error.message).toMatch(/^\[expand\] shape must be an array/);
+    }
+    expect(x.storage.referenceCount).toBe(1); // no view was left behind
+  });
+});
+
+describe('views of packed dtypes', () => {
+  it('a contiguous view on whole TQ2_0/TQ1_0 blocks reads its own bytes', async () => {
+    const { quantize158 } = await import('./index.js');
+    for (const layout of ['tq2_0', 'tq1_0'] as const) {
+      using w = BitNetTensor.random([8, 512], { seed: 3, low: -1, high: 1 });
+      using q = quantize158(w, { granularity: 'row' });
+      using packed = q.pack(layout);
+      using bytes = packed.toTensor();
+      const rowBytes = bytes.byteSize / 8; // blocks are row-major: 2 blocks per row
+      const all = bytes.rawBytes();
+      for (const r of [1, 5, 7]) {
+        using row = bytes.select(0, r);
+        using copy = row.clone();
+        expect([...copy.rawBytes().subarray(0, copy.byteSize)]).toEqual([...all.subarray(r * rowBytes, (r + 1) * rowBytes)]);
+      }
+      using rows = bytes.narrow(0, 2, 3);
+      using copy = rows.clone();
+      expect([...copy.rawBytes().subarray(0, copy.byteSize)]).toEqual([...all.subarray(2 * rowBytes, 5 * rowBytes)]);
+      // Second block of row 0 (offset 256 elements = one block).
+      using flat = bytes.view([8 * 512]);
+      using block = flat.narrow(0, 256, 256);
+      using blockCopy = block.clone();
+      expect([...blockCopy.rawBytes().subarray(0, blockCopy.byteSize)]).toEqual([...all.subarray(rowBytes / 2, rowBytes)]);
+    }
+  });
+
+  it('views that do not cover whole blocks, or are strided, are refused with ERR_BITNET_DTYPE and leak nothing', async () => {
+    const { quantize158 } = await import('./index.js');
+    using w = BitNetTensor.random([2, 512], { seed: 4, low: -1, high: 1 });
+    using q = quantize158(w);
+    using packed = q.pack('tq2_0');
+    using bytes = packed.toTensor();
+    const before = live();
+    using flat = bytes.view([1024]);
+    using inside = flat.narrow(0, 128, 256); // starts mid-block
+    const error = errorOf(() => inside.clone());
+    expect(error.code).toBe('ERR_BITNET_DTYPE');
+    expect(error.message).toMatch(/does not cover whole blocks of 256 elements/);
+    using strided = bytes.narrow(1, 256, 256); // [2, 256] with row stride 512
+    expect(errorOf(() => strided.clone()).code).toBe('ERR_BITNET_DTYPE');
+    using transposed = bytes.transpose();
+    expect(errorOf(() => transposed.location('test')).code).toBe('ERR_BITNET_DTYPE');
+    flat.dispose();
+    inside.dispose();
+    strided.dispose();
+    transposed.dispose();
+    expect(live()).toBe(before);
+  });
+});
+
+describe('zero-element views past the end of their block', () => {
+  it('have a location inside their buffer, so JS views and native calls over them work', async () => {
+    const { quantizeActivations, quantize158 } = await import('./index.js');
+    // LocalPool gives each block its own buffer of exactly max(size, 1) bytes.
+    const local = new LocalPool();
+    const base = BitNetTensor.zeros([2, 3, 0], { pool: local });
+    const empty = base.select(0, 1); // offset 3 elements = byte 12 of a 1-byte buffer
+    expect(empty.offset).toBe(3);
+    const at = empty.location('test');
+    expect(at.byteOffset).toBeLessThanOrEqual(at.buffer.byteLength);
+    expect(new Float32Array(at.buffer, at.byteOffset, 0).length).toBe(0);
+    // Per-token int8 activations of 3 tokens × 0 features: absmax 0 → scale 0.
+    const q = quantizeActivations(empty);
+    expect(q.values.shape).toEqual([3, 0]);
+    expect(q.scales.toFlatArray()).toEqual([0, 0, 0]);
+    const w = quantize158(empty);
+    expect(w.values.shape).toEqual([3, 0]);
+    const halfBase = BitNetTensor.zeros([2, 0], { dtype: 'F16', pool: local });
+    const halves = halfBase.select(0, 1);
+    const wide = halves.to('F32');
+    expect(wide.shape).toEqual([0]);
+    expect(wide.toFlatArray()).toEqual([]);
+    for (const t of [q, w, wide, halves, halfBase, empty, base]) t.dispose();
+    expect(local.liveCount).toBe(0);
+  });
+});

@@ -1,4 +1,4 @@
-import { BitNetRangeError, BitNetTypeError, DisposedError, ErrorCode, formatValue } from '@bitnet/errors';
+import { BitNetRangeError, BitNetTypeError, DisposedError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import { BitNetDType, type DTypeLike, type ElementArray, toDType } from './dtype.js';
 import { bf16ToNumber, encodeNumber, f16ToNumber } from './half.js';
 import { TensorMetadata } from './metadata.js';
@@ -71,9 +71,16 @@ export class BitNetTensor {
   static full(shape: Shape, value: number, options: TensorOptions = {}): BitNetTensor {
     if (typeof value !== 'number') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'full', `value must be a number, got ${formatValue(value)}`);
     const dtype = toDType(options.dtype, BitNetDType.F32, 'full');
-    const t = BitNetTensor.empty(shape, { ...options, dtype });
+    // Checked before allocating, so a refused call holds no pool block.
+    if (dtype.isQuantized) throw new BitNetTypeError(ErrorCode.DTYPE, 'full', `${dtype.name} tensors are made by the quantization functions, not filled with a number`);
     const encoded = encodeScalar(value, dtype, 'full');
-    (t.rawElements('full') as unknown as { fill(v: number): void }).fill(encoded);
+    const t = BitNetTensor.empty(shape, { ...options, dtype });
+    try {
+      (t.rawElements('full') as unknown as { fill(v: number): void }).fill(encoded);
+    } catch (error) {
+      t.dispose();
+      throw error;
+    }
     return t;
   }
 
@@ -86,9 +93,10 @@ export class BitNetTensor {
     if (![start, end, step].every(Number.isFinite) || step === 0)
       throw new BitNetRangeError(ErrorCode.OUT_OF_RANGE, 'arange', `start, end and step must be finite and step non-zero, got ${start}, ${end}, ${step}`);
     const count = Math.max(0, Math.ceil((end - start) / step));
-    const values = new Float64Array(count);
-    for (let i = 0; i < count; i++) values[i] = start + i * step;
-    return BitNetTensor.fromArray(values, [count], options.dtype, options.device, options.pool);
+    if (!Number.isSafeInteger(count))
+      throw new BitNetRangeError(ErrorCode.OUT_OF_RANGE, 'arange', `start ${start}, end ${end} and step ${step} give ${count} elements, more than any tensor can hold`);
+    // The pool is asked first (typed ERR_BITNET_OUT_OF_MEMORY for huge counts); no JS-side copy of the values.
+    return BitNetTensor.generate([count], options, 'arange', (i) => start + i * step);
   }
 
   /**
@@ -97,24 +105,55 @@ export class BitNetTensor {
    * values on every machine.
    */
   static random(shape: Shape, options: TensorOptions & { seed?: number; distribution?: 'uniform' | 'normal'; low?: number; high?: number; mean?: number; std?: number } = {}): BitNetTensor {
-    const dims = checkShape(shape, 'random');
-    const n = numelOf(dims);
-    const rng = new Xoshiro128(options.seed ?? Date.now());
-    const values = new Float64Array(n);
-    if ((options.distribution ?? 'uniform') === 'normal') {
-      const mean = options.mean ?? 0, std = options.std ?? 1;
-      for (let i = 0; i < n; i += 2) {
-        // Box–Muller: two normals per pair of uniforms.
+    const op = 'random';
+    const dims = checkShape(shape, op);
+    if (options === null || typeof options !== 'object') throw invalidArgument(op, `options must be an object, got ${formatValue(options)}`);
+    const distribution = options.distribution ?? 'uniform';
+    if (distribution !== 'uniform' && distribution !== 'normal') throw invalidArgument(op, `distribution must be 'uniform' or 'normal', got ${formatValue(distribution)}`);
+    const finite = (name: string, value: unknown, fallback: number): number => {
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw outOfRange(op, `${name} must be a finite number, got ${formatValue(value)}`);
+      return value;
+    };
+    const seed = finite('seed', options.seed, Date.now());
+    let next: (i: number) => number;
+    const rng = new Xoshiro128(seed);
+    if (distribution === 'normal') {
+      const mean = finite('mean', options.mean, 0), std = finite('std', options.std, 1);
+      if (std < 0) throw outOfRange(op, `std must be ≥ 0, got ${std}`);
+      let second = 0;
+      next = (i) => {
+        if (i % 2 === 1) return second;
+        // Box–Muller: two normals per pair of uniforms (element order as before: cos, then sin).
         const u1 = 1 - rng.next(), u2 = rng.next();
         const r = Math.sqrt(-2 * Math.log(u1));
-        values[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
-        if (i + 1 < n) values[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
-      }
+        second = mean + std * r * Math.sin(2 * Math.PI * u2);
+        return mean + std * r * Math.cos(2 * Math.PI * u2);
+      };
     } else {
-      const low = options.low ?? 0, high = options.high ?? 1;
-      for (let i = 0; i < n; i++) values[i] = low + (high - low) * rng.next();
+      const low = finite('low', options.low, 0), high = finite('high', options.high, 1);
+      if (low > high) throw outOfRange(op, `low ${low} is greater than high ${high}`);
+      next = () => low + (high - low) * rng.next();
     }
-    return BitNetTensor.fromArray(values, dims, options.dtype, options.device, options.pool);
+    // The pool is asked first (typed ERR_BITNET_OUT_OF_MEMORY for huge shapes); values are written straight into it.
+    return BitNetTensor.generate(dims, options, op, next);
+  }
+
+  /** A tensor of `shape` whose element i (row-major) is `value(i)`, encoded as the dtype (called in order). */
+  private static generate(dims: number[], options: TensorOptions, op: string, value: (i: number) => number): BitNetTensor {
+    const type = toDType(options.dtype, BitNetDType.F32, op);
+    if (type.isQuantized) throw new BitNetTypeError(ErrorCode.DTYPE, op, `${type.name} tensors are made by the quantization functions, not from numbers`);
+    const t = BitNetTensor.empty(dims, { dtype: type, device: options.device, pool: options.pool });
+    try {
+      const target = t.rawElements(op);
+      const n = t.numel, name = type.name;
+      if (name === 'F32') for (let i = 0; i < n; i++) target[i] = value(i);
+      else for (let i = 0; i < n; i++) target[i] = encodeNumber(value(i), name, op);
+    } catch (error) {
+      t.dispose();
+      throw error;
+    }
+    return t;
   }
 
   /**
@@ -126,6 +165,9 @@ export class BitNetTensor {
     let inferred: number[];
     let isBool = false;
     if (ArrayBuffer.isView(data)) {
+      // BigInt arrays and DataViews hold no numbers to convert.
+      if (!numberArrayTags.has(Object.prototype.toString.call(data).slice(8, -1)))
+        throw invalidArgument('fromArray', `data must hold numbers (an Array or a numeric typed array), got ${formatValue(data)}`);
       flat = data as unknown as ArrayLike<number>;
       inferred = [flat.length];
     } else if (Array.isArray(data)) {
@@ -151,15 +193,20 @@ export class BitNetTensor {
     return t;
   }
 
-  /** A tensor whose bytes are a copy of `bytes` (little-endian element data). */
-  static fromBytes(bytes: Uint8Array, shape: Shape, dtype: DTypeLike, options: { device?: string; pool?: TensorMemoryPool } = {}): BitNetTensor {
+  /**
+   * A tensor whose bytes are a copy of `bytes` (little-endian element data): an
+   * ArrayBuffer or any ArrayBufferView (typed array, DataView, Buffer), whose
+   * bytes are taken as they are, whatever its element type.
+   */
+  static fromBytes(bytes: ArrayBufferView | ArrayBufferLike, shape: Shape, dtype: DTypeLike, options: { device?: string; pool?: TensorMemoryPool } = {}): BitNetTensor {
+    const source = asByteView(bytes, 'fromBytes');
     const type = toDType(dtype, BitNetDType.F32, 'fromBytes');
     const dims = checkShape(shape, 'fromBytes');
     const needed = type.byteLength(numelOf(dims));
-    if (bytes.byteLength !== needed)
-      throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, 'fromBytes', `${bytes.byteLength} bytes given for shape ${formatShape(dims)} of ${type.name} (${needed} bytes)`);
+    if (source.byteLength !== needed)
+      throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, 'fromBytes', `${source.byteLength} bytes given for shape ${formatShape(dims)} of ${type.name} (${needed} bytes)`);
     const t = BitNetTensor.empty(dims, { dtype: type, ...options });
-    t.rawBytes('fromBytes').set(bytes);
+    t.rawBytes('fromBytes').set(source);
     return t;
   }
 
@@ -201,12 +248,24 @@ export class BitNetTensor {
     return new Uint8Array(buffer, byteOffset, this.#storage.byteLength);
   }
 
-  /** Where the view's element 0 lives: buffer and absolute byte offset, for native calls. */
+  /**
+   * Where the view's element 0 lives: buffer and absolute byte offset, for native calls.
+   * A view with no elements gets the storage start (its offset may lie past the end,
+   * e.g. zeros([2, 0]).select(0, 1), and no byte of it is ever read). Packed dtypes
+   * (TQ2_0, TQ1_0, I2) are stored in whole blocks, so only contiguous views that start
+   * on a block have a byte location; others are refused rather than read wrong.
+   */
   location(op: string): { buffer: ArrayBuffer; byteOffset: number } {
     this.check(op);
     const { buffer, byteOffset } = this.#storage.region(op);
-    const elementBytes = this.#meta.dtype.isQuantized ? 1 : this.#meta.dtype.byteSize;
-    return { buffer, byteOffset: byteOffset + this.#meta.offset * elementBytes };
+    const meta = this.#meta, dtype = meta.dtype;
+    if (meta.numel === 0) return { buffer, byteOffset };
+    if (!dtype.isQuantized) return { buffer, byteOffset: byteOffset + meta.offset * dtype.byteSize };
+    if (!meta.isContiguous)
+      throw new BitNetTypeError(ErrorCode.DTYPE, op, `a strided ${dtype.name} view (shape ${formatShape(meta.shape)}, strides ${formatShape(meta.strides)}) has no byte layout; packed dtypes only support contiguous views`);
+    if (meta.offset % dtype.blockSize !== 0 || meta.numel % dtype.blockSize !== 0)
+      throw new BitNetTypeError(ErrorCode.DTYPE, op, `a ${dtype.name} view of shape ${formatShape(meta.shape)} at element ${meta.offset} does not cover whole blocks of ${dtype.blockSize} elements; packed dtypes only support views of whole blocks`);
+    return { buffer, byteOffset: byteOffset + (meta.offset / dtype.blockSize) * dtype.blockBytes };
   }
 
   // ---- reading ----
@@ -352,7 +411,9 @@ export class BitNetTensor {
         strides.push(stride);
         continue;
       }
-      const [startArg, endArg, stepArg] = spec;
+      if (!Array.isArray(spec))
+        throw invalidArgument('slice', `spec ${d} must be an index, null or [start, end, step], got ${formatValue(spec)}`);
+      const [startArg, endArg, stepArg] = spec as readonly [number | null | undefined, number | null | undefined, number | undefined];
       const step = stepArg ?? 1;
       if (!Number.isInteger(step) || step === 0)
         throw new BitNetRangeError(ErrorCode.OUT_OF_RANGE, 'slice', `step must be a non-zero integer, got ${formatValue(stepArg)} for axis ${d}`);
@@ -420,6 +481,7 @@ export class BitNetTensor {
   /** Broadcasts to `shape` without copying (size-1 axes get stride 0; -1 keeps a size). */
   expand(shape: Shape): BitNetTensor {
     this.check('expand');
+    if (!Array.isArray(shape)) throw invalidArgument('expand', `shape must be an array, got ${formatValue(shape)}`);
     const target = [...shape];
     if (target.length < this.ndim)
       throw new BitNetRangeError(ErrorCode.SHAPE_MISMATCH, 'expand', `cannot expand shape ${formatShape(this.shape)} to fewer axes ${formatShape(target)}`);
@@ -617,13 +679,29 @@ function encodeScalar(value: number, dtype: BitNetDType, op: string): number {
   return encodeNumber(value, dtype.name, op);
 }
 
+/** Tags of the typed arrays whose elements are JS numbers (not BigInt64Array/BigUint64Array, not DataView). */
+const numberArrayTags = new Set(['Float32Array', 'Float64Array', 'Int8Array', 'Int16Array', 'Int32Array', 'Uint8Array', 'Uint8ClampedArray', 'Uint16Array', 'Uint32Array', 'Float16Array']);
+
+/** Integer dtypes whose storage array holds the values as they are (a same-class typed array needs no encoding). */
+const directIntegerTypes = new Set(['I8', 'I16', 'I32', 'U8']);
+
 function writeNumbers(target: ElementArray, values: ArrayLike<number>, dtype: BitNetDType, op: string): void {
   const name = dtype.name;
-  if (name === 'F32' || (ArrayBuffer.isView(values) && values instanceof target.constructor)) {
+  // F16/BF16 (Uint16Array storage) and Bool (Uint8Array storage) must always be encoded:
+  // a Uint16Array of 1s is the number 1, not the bits 0x0001, and Bool stores 0/1 only.
+  if (name === 'F32' || (directIntegerTypes.has(name) && ArrayBuffer.isView(values) && values.constructor === target.constructor)) {
     (target as Float32Array).set(values as ArrayLike<number>);
     return;
   }
   for (let i = 0; i < values.length; i++) target[i] = encodeNumber(values[i]!, name, op);
+}
+
+/** The bytes of an ArrayBuffer or ArrayBufferView, as a Uint8Array over the same memory. */
+function asByteView(bytes: unknown, op: string): Uint8Array {
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = Object.prototype.toString.call(bytes);
+  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') return new Uint8Array(bytes as ArrayBufferLike);
+  throw invalidArgument(op, `bytes must be an ArrayBuffer or an ArrayBufferView (Uint8Array, Buffer, …), got ${formatValue(bytes)}`);
 }
 
 /** xoshiro128** (Blackman & Vigna), seeded through splitmix32. */
