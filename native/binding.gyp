@@ -22,7 +22,7 @@
       "target_name": "bitnet",
       "sources": ["<!@(node scripts/sources.mjs base)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
+      "defines": ["NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "libraries": [],
       "conditions": [
         ["target_arch=='x64'", { "dependencies": ["bitnet_avx2", "bitnet_avx512", "bitnet_avx512vnni"], "defines": ["BITNET_HAVE_X86_TIERS=1"] }],

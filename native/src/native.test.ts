@@ -215,6 +215,41 @@ describe('aligned native memory', () => {
     expect(buffer.byteLength).toBe(0);
   });
 
+  it('survives worker threads terminated while async and sync bindings run in them', () => {
+    // A promise the addon resolved after its environment began shutting down, or a result
+    // object built then, threw a C++ exception nothing caught: the whole process aborted.
+    const script = path.join(os.tmpdir(), `bitnet-terminate-${process.pid}.cjs`);
+    fs.writeFileSync(
+      script,
+      `const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+      const n = require(${JSON.stringify(distEntry)});
+      if (!isMainThread) {
+        const native = n.getNative();
+        const w = new Float32Array(256 * 1024).fill(0.5), x = new Float32Array(1024).fill(1);
+        parentPort.postMessage('started');
+        if (workerData === 2) for (;;) native.measureBandwidth({ bytes: 1 << 20, repetitions: 1 });
+        const start = () => (workerData === 0 ? native.measureBandwidthAsync({ bytes: 1 << 22, repetitions: 2 }) : n.denseMatmulF32Async(w, 256, 1024, x, 1));
+        const loop = () => start().then(loop);
+        loop();
+      } else {
+        (async () => {
+          for (let i = 0; i < 24; i++) {
+            const worker = new Worker(__filename, { workerData: i % 3 });
+            await new Promise((resolve) => worker.once('message', resolve));
+            await new Promise((resolve) => setTimeout(resolve, i % 4));
+            await worker.terminate();
+          }
+          console.log('survived');
+        })();
+      }`,
+    );
+    try {
+      expect(runNode(`require(${JSON.stringify(script)})`).trim()).toBe('survived');
+    } finally {
+      fs.rmSync(script, { force: true });
+    }
+  });
+
   it('rejects bad sizes and alignments with typed errors', () => {
     expect(() => native.allocateAligned(10, 3)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', name: 'TypeError' }));
     expect(() => native.allocateAligned(-1)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));

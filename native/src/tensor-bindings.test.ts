@@ -69,3 +69,24 @@ describe('tensor bindings', () => {
     expect(c[0]).toBe(kk);
   });
 });
+
+describe('memory an async kernel uses', () => {
+  it('stays allocated until the kernel is done when JS frees it meanwhile (a pool disposed mid-flight)', async () => {
+    const before = native.nativeMemoryStats().liveBytes;
+    const m = 256, k = 512, n = 256;
+    const arena = native.allocateAligned(4 * (m * k + k * n + m * n), 64);
+    const a = native.memoryBlockBuffer(arena, 0, 4 * m * k);
+    const b = native.memoryBlockBuffer(arena, 4 * m * k, 4 * k * n);
+    const c = native.memoryBlockBuffer(arena, 4 * (m * k + k * n), 4 * m * n);
+    new Float32Array(a).fill(1);
+    new Float32Array(b).fill(2);
+    const done = native.tensorMatmulAsync([], m, n, k, a, 0, [k, 1], b, 0, [n, 1], c, 0, 1);
+    native.freeAligned(arena);
+    expect(arena.byteLength).toBe(0);
+    // Detached for JS at once; returned to the system only after the kernel.
+    expect(native.nativeMemoryStats().liveBytes - before).toBe(4 * (m * k + k * n + m * n));
+    await done;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(native.nativeMemoryStats().liveBytes).toBe(before);
+  });
+});

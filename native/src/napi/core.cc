@@ -4,8 +4,10 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <algorithm>
+#include <iterator>
+#include <map>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 #include <string>
 
@@ -16,6 +18,7 @@
 #include "cpu/kernels.h"
 #include "cpu/probe.h"
 #include "napi/convert.h"
+#include "napi/pins.h"
 #include "napi/registry.h"
 
 #ifndef BITNET_VERSION
@@ -123,32 +126,65 @@ Napi::Value get_thread_info(const Napi::CallbackInfo& info) {
   });
 }
 
+}  // namespace
+
 // Control block of one aligned allocation. The finalizer owns it; an explicit
 // free releases the memory early and leaves the block for the finalizer.
+// `pins` counts async kernels using the memory: a free or finalizer that comes
+// while pinned leaves the memory to the last unpin (AllocationPins).
 struct Allocation {
   void* data;
   size_t size;
   std::atomic<bool> freed{false};
+  int pins = 0;
+  bool free_when_unpinned = false;
+  bool delete_when_unpinned = false;
 };
+
+namespace {
 
 // Live allocations by data pointer: freeAligned finds its block from the
 // buffer's own memory, so nothing a script can copy (a property, say) names it,
 // and the buffer must carry this type tag (a private slot no copy or view
-// carries), so an external view over the same bytes cannot free them.
+// carries), so an external view over the same bytes cannot free them. Ordered,
+// so a pointer into an allocation finds it (pins).
 constexpr napi_type_tag kAllocationTag = {0x6b2f1e0c9d3a4b57ULL, 0xa1c84e2f7305d619ULL};
 std::mutex live_mutex;
-std::unordered_map<void*, Allocation*> live_allocations;
+std::map<uintptr_t, Allocation*> live_allocations;
 
-void release(Napi::Env env, Allocation* allocation) {
+// Returns the memory; the caller holds live_mutex.
+void release_locked(napi_env env, Allocation* allocation) {
   if (!allocation->freed.exchange(true)) {
-    {
-      std::lock_guard<std::mutex> lock(live_mutex);
-      live_allocations.erase(allocation->data);
-    }
+    live_allocations.erase(reinterpret_cast<uintptr_t>(allocation->data));
     aligned_free(allocation->data);
     note_aligned_free(allocation->size);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(allocation->size));
+    int64_t adjusted = 0;
+    napi_adjust_external_memory(env, -static_cast<int64_t>(allocation->size), &adjusted);
   }
+}
+
+// Frees now, or at the last unpin.
+void release(napi_env env, Allocation* allocation) {
+  std::lock_guard<std::mutex> lock(live_mutex);
+  if (allocation->pins > 0) {
+    allocation->free_when_unpinned = true;
+    return;
+  }
+  release_locked(env, allocation);
+}
+
+// The finalizer's part: free and delete now, or leave both to the last unpin.
+void finalize_allocation(napi_env env, Allocation* allocation) {
+  {
+    std::lock_guard<std::mutex> lock(live_mutex);
+    if (allocation->pins > 0) {
+      allocation->free_when_unpinned = true;
+      allocation->delete_when_unpinned = true;
+      return;
+    }
+    release_locked(env, allocation);
+  }
+  delete allocation;
 }
 
 Napi::Value allocate_aligned(const Napi::CallbackInfo& info) {
@@ -164,14 +200,11 @@ Napi::Value allocate_aligned(const Napi::CallbackInfo& info) {
     if (!(info.Length() > 2 && info[2].ToBoolean().Value())) std::memset(data, 0, size);
     {
       std::lock_guard<std::mutex> lock(live_mutex);
-      live_allocations[data] = allocation;
+      live_allocations[reinterpret_cast<uintptr_t>(data)] = allocation;
     }
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
         env, data, size,
-        [](Napi::Env finalize_env, void*, Allocation* hint) {
-          release(finalize_env, hint);
-          delete hint;
-        },
+        [](Napi::Env finalize_env, void*, Allocation* hint) { finalize_allocation(finalize_env, hint); },
         allocation);
     Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
     buffer.TypeTag(&kAllocationTag);
@@ -189,7 +222,7 @@ Napi::Value free_aligned(const Napi::CallbackInfo& info) {
     Allocation* allocation = nullptr;
     if (buffer.CheckTypeTag(&kAllocationTag)) {
       std::lock_guard<std::mutex> lock(live_mutex);
-      auto found = live_allocations.find(buffer.Data());
+      auto found = live_allocations.find(reinterpret_cast<uintptr_t>(buffer.Data()));
       if (found != live_allocations.end() && found->second->size == buffer.ByteLength()) allocation = found->second;
     }
     if (!allocation) throw invalid_argument("[freeAligned] this ArrayBuffer was not made by allocateAligned");
@@ -406,6 +439,53 @@ Napi::Value check_js_version(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), true);
   });
 }
+
+}  // namespace
+
+AllocationPins::AllocationPins(Napi::Env env, const std::vector<const void*>& pointers) : env_(env) {
+  std::lock_guard<std::mutex> lock(live_mutex);
+  for (const void* pointer : pointers) {
+    if (pointer == nullptr) continue;
+    const uintptr_t address = reinterpret_cast<uintptr_t>(pointer);
+    auto after = live_allocations.upper_bound(address);
+    if (after == live_allocations.begin()) continue;
+    Allocation* allocation = std::prev(after)->second;
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(allocation->data);
+    if (address >= begin + std::max<size_t>(allocation->size, 1)) continue;
+    if (std::find(pinned_.begin(), pinned_.end(), allocation) != pinned_.end()) continue;
+    ++allocation->pins;
+    pinned_.push_back(allocation);
+  }
+}
+
+AllocationPins::AllocationPins(AllocationPins&& other) noexcept : env_(other.env_), pinned_(std::move(other.pinned_)) {
+  other.pinned_.clear();
+}
+
+AllocationPins& AllocationPins::operator=(AllocationPins&& other) noexcept {
+  if (this != &other) {
+    this->~AllocationPins();
+    env_ = other.env_;
+    pinned_ = std::move(other.pinned_);
+    other.pinned_.clear();
+  }
+  return *this;
+}
+
+AllocationPins::~AllocationPins() {
+  std::vector<Allocation*> orphans;
+  {
+    std::lock_guard<std::mutex> lock(live_mutex);
+    for (Allocation* allocation : pinned_) {
+      if (--allocation->pins > 0) continue;
+      if (allocation->free_when_unpinned) release_locked(env_, allocation);
+      if (allocation->delete_when_unpinned) orphans.push_back(allocation);
+    }
+  }
+  for (Allocation* allocation : orphans) delete allocation;
+}
+
+namespace {
 
 void init_core(Napi::Env env, Napi::Object exports) {
   exports.Set("checkJsVersion", Napi::Function::New(env, check_js_version, "checkJsVersion"));

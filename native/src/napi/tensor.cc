@@ -12,6 +12,7 @@
 #include "cpu/kernels.h"
 #include "cpu/tensor/ops.h"
 #include "napi/convert.h"
+#include "napi/pins.h"
 #include "napi/registry.h"
 
 namespace bitnet {
@@ -368,7 +369,11 @@ Napi::Value matmul_sync(const Napi::CallbackInfo& info) {
 class MatmulWorker : public Napi::AsyncWorker {
  public:
   MatmulWorker(Napi::Env env, MatmulJob job, std::vector<Napi::Value> keep)
-      : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {
+      : Napi::AsyncWorker(env),
+        job_(std::move(job)),
+        // The operands' allocations stay alive until the kernel is done, whatever JS frees meanwhile.
+        pins_(env, {job_.a.data, job_.b.data, job_.c}),
+        deferred_(Napi::Promise::Deferred::New(env)) {
     // The buffers stay reachable until the worker finishes.
     for (auto& value : keep) keep_.push_back(Napi::Persistent(value.As<Napi::Object>()));
   }
@@ -393,6 +398,7 @@ class MatmulWorker : public Napi::AsyncWorker {
 
  private:
   MatmulJob job_;
+  AllocationPins pins_;
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> keep_;
   std::string code_;

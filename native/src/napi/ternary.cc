@@ -10,6 +10,7 @@
 #include "core/aligned_memory.h"
 #include "cpu/ternary/ternary.h"
 #include "napi/convert.h"
+#include "napi/pins.h"
 #include "napi/registry.h"
 
 namespace bitnet {
@@ -216,8 +217,10 @@ Napi::Value quantize_activations(const Napi::CallbackInfo& info) {
 // every input, by references until then).
 class TaskWorker : public Napi::AsyncWorker {
  public:
-  TaskWorker(Napi::Env env, std::function<void()> work, Napi::Value result, const std::vector<Napi::Value>& keep)
-      : Napi::AsyncWorker(env), work_(std::move(work)), deferred_(Napi::Promise::Deferred::New(env)) {
+  // `memory`: the raw pointers `work` reads and writes; their allocations stay alive until it is done.
+  TaskWorker(Napi::Env env, std::function<void()> work, Napi::Value result, const std::vector<Napi::Value>& keep,
+             const std::vector<const void*>& memory)
+      : Napi::AsyncWorker(env), work_(std::move(work)), pins_(env, memory), deferred_(Napi::Promise::Deferred::New(env)) {
     result_ = Napi::Persistent(result.As<Napi::Object>());
     for (const Napi::Value& value : keep)
       if (value.IsObject()) keep_.push_back(Napi::Persistent(value.As<Napi::Object>()));
@@ -250,6 +253,7 @@ class TaskWorker : public Napi::AsyncWorker {
 
  private:
   std::function<void()> work_;
+  AllocationPins pins_;
   Napi::ObjectReference result_;
   std::vector<Napi::ObjectReference> keep_;
   std::string code_;
@@ -292,7 +296,8 @@ Napi::Value ternary_matmul_impl(const Napi::CallbackInfo& info, bool async) {
       work();
       return out;
     }
-    auto* worker = new TaskWorker(info.Env(), work, out, {info[0], info[1], info[4], info.Length() > 6 ? info[6] : info.Env().Undefined()});
+    auto* worker = new TaskWorker(info.Env(), work, out, {info[0], info[1], info[4], info.Length() > 6 ? info[6] : info.Env().Undefined()},
+                                  {w.codes, w.scales, x, bias, y});
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
@@ -340,7 +345,7 @@ Napi::Value dense_matmul_impl(const Napi::CallbackInfo& info, bool async) {
       work();
       return out;
     }
-    auto* worker = new TaskWorker(info.Env(), work, out, {info[0], info[3]});
+    auto* worker = new TaskWorker(info.Env(), work, out, {info[0], info[3]}, {w, x, y});
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;

@@ -433,6 +433,24 @@ describe('BitLinear backward (straight-through estimator)', () => {
     expect(last).toBeLessThan(initial * 0.15); // measured here: 0.203 → 0.017
   });
 
+  it('backward after a forwardAsync refuses weights that an sgdStep changed while the forward ran', async () => {
+    using layer = new BitLinear({ inFeatures: 256, outFeatures: 64, seed: 8 }).train();
+    using x = BitNetTensor.fromArray(randomArray(2 * 256, 81), [2, 256]);
+    using g = BitNetTensor.ones([2, 64]);
+    using y0 = layer.forward(x);
+    using grads = layer.backward(g);
+    // The forward ran on the old weights: gradients against the new ones would be silently wrong.
+    const pending = layer.forwardAsync(x);
+    layer.sgdStep(grads, 0.5);
+    using y = await pending;
+    expect(y.shape).toEqual([2, 64]);
+    expect(code(errorOf(() => layer.backward(g)))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    // Without a step in between, the async forward's context is good.
+    using y2 = await layer.forwardAsync(x);
+    using again = layer.backward(g);
+    expect(again.input.shape).toEqual([2, 256]);
+  });
+
   it('a failed sgdStep changes nothing', () => {
     using layer = new BitLinear({ inFeatures: 8, outFeatures: 4, bias: true, seed: 5 }).train();
     using x = BitNetTensor.fromArray(randomArray(16, 51), [2, 8]);

@@ -112,6 +112,8 @@ const FORMAT = 'bitnet.bitlinear';
 /** A forward's inputs, output and temporaries between the checks and the kernel call. */
 interface Prepared {
   packed: PackedTernary;
+  /** The weights' generation when the kernel was set up: a forwardAsync may see an sgdStep land before it finishes. */
+  generation: number;
   tokens: number;
   inputShape: number[];
   outputShape: number[];
@@ -428,7 +430,7 @@ export class BitLinear implements Disposable {
         out = BitNetTensor.empty(outputShape, { pool: this.#pool ?? x.pool });
       }
       temps.push(out);
-      return { packed, tokens, inputShape, outputShape, input, normalized, activations, out, given: options.out ?? null, temps, native: { bias: this.#bias, out: f32Data(out, op), threads: options.threads, tier: options.tier } };
+      return { packed, generation: this.#generation, tokens, inputShape, outputShape, input, normalized, activations, out, given: options.out ?? null, temps, native: { bias: this.#bias, out: f32Data(out, op), threads: options.threads, tier: options.tier } };
     } catch (error) {
       for (const t of temps) t.dispose();
       throw error;
@@ -489,7 +491,7 @@ export class BitLinear implements Disposable {
         normalized: normalized ? normalized.view([prepared.tokens, this.inFeatures]) : null,
         inputShape: prepared.inputShape,
         outputShape: prepared.outputShape,
-        generation: this.#generation,
+        generation: prepared.generation,
       };
       saved.dispose();
     }
