@@ -159,3 +159,91 @@ describe('bitnet quantize', () => {
     expect(fs.existsSync(path.join(dir, 'x.safetensors'))).toBe(false);
   });
 });
+
+describe('bitnet quantize, demo and bench: bad paths and numbers', () => {
+  const input = path.join(dir, 'paths-in.safetensors');
+  const listing = () => fs.readdirSync(dir).sort();
+  const prepare = async () => {
+    if (fs.existsSync(input)) return;
+    using weights = BitNetTensor.fromArray(new Float32Array(64 * 256).map((_, i) => Math.sin(i)), [64, 256], BitNetDType.F32);
+    await writeSafetensors(input, new Map([['w', weights]]));
+  };
+
+  it('names the user’s output path (not a temporary file) when its folder is missing or it is a folder, and writes nothing', async () => {
+    await prepare();
+    const before = listing();
+    const missing = path.join(dir, 'no-such-folder', 'out.safetensors');
+    const io = capture();
+    expect(await main(['quantize', input, missing], io)).toBe(1);
+    expect(io.stderr).toBe(`bitnet quantize: [quantize] the folder of the output ${missing} does not exist: ${path.dirname(missing)} (create it first) (ERR_BITNET_FILE_NOT_FOUND)\n`);
+    const folder = capture();
+    expect(await main(['quantize', input, dir], folder)).toBe(1);
+    expect(folder.stderr).toBe(`bitnet quantize: [quantize] the output ${dir} is a folder; give a file path such as ${path.join(dir, 'model.ternary.safetensors')} (ERR_BITNET_INVALID_ARGUMENT)\n`);
+    const underFile = path.join(input, 'out.safetensors');
+    const nested = capture();
+    expect(await main(['quantize', input, underFile], nested)).toBe(1);
+    expect(nested.stderr).toContain(`cannot be written: ${input} is a file, not a folder (ERR_BITNET_INVALID_ARGUMENT)`);
+    for (const run of [io, folder, nested]) {
+      expect(run.stderr).not.toMatch(/\.tmp|ENOENT|EISDIR|ENOTDIR|\n {4}at /);
+      expect(run.stdout).toBe('');
+    }
+    expect(listing()).toEqual(before);
+  });
+
+  it('a folder as input is a typed error naming it', async () => {
+    const io = capture();
+    expect(await main(['quantize', dir, path.join(dir, 'never.safetensors')], io)).toBe(1);
+    expect(io.stderr).toBe(`bitnet quantize: [quantize] the input ${dir} is a folder; give a .safetensors file (ERR_BITNET_INVALID_ARGUMENT)\n`);
+    expect(fs.existsSync(path.join(dir, 'never.safetensors'))).toBe(false);
+    const empty = capture();
+    expect(await main(['quantize', '', path.join(dir, 'never.safetensors')], empty)).toBe(2);
+    expect(empty.stderr).toContain('got an empty path');
+  });
+
+  it('integer options take decimal digits only', async () => {
+    await prepare();
+    for (const [args, message] of [
+      [['quantize', input, path.join(dir, 'never.safetensors'), '--min-elements', '0x10'], '--min-elements must be a positive decimal integer, got 0x10'],
+      [['quantize', input, path.join(dir, 'never.safetensors'), '--min-elements', '1e3'], 'got 1e3'],
+      [['quantize', input, path.join(dir, 'never.safetensors'), '--min-elements', ''], 'got ""'],
+      [['quantize', input, path.join(dir, 'never.safetensors'), '--min-elements', ' 16'], 'got " 16"'],
+      [['quantize', input, path.join(dir, 'never.safetensors'), '--granularity', 'group', '--group-size', '0x100'], '--group-size must be a positive multiple of 256 (the kernels\' block), got 0x100'],
+      [['demo', '--dim', '0x100'], '--dim must be an integer from 1 to 4096, got 0x100'],
+      [['demo', '--blocks', '2e0'], '--blocks must be an integer from 1 to 64, got 2e0'],
+    ] as const) {
+      const io = capture();
+      expect(await main([...args], io), args.join(' ')).toBe(2);
+      expect(io.stderr).toContain(message);
+    }
+    expect(fs.existsSync(path.join(dir, 'never.safetensors'))).toBe(false);
+  });
+
+  it('demo checks --text before printing anything', async () => {
+    const missing = path.join(dir, 'missing.txt');
+    const cases: Array<[string, string]> = [
+      [missing, `bitnet demo: [demo] cannot read the text file ${missing}: no such file or folder (ERR_BITNET_FILE_NOT_FOUND)\n`],
+      [dir, `bitnet demo: [demo] --text ${dir} is a folder; give a text file (ERR_BITNET_INVALID_ARGUMENT)\n`],
+    ];
+    for (const [text, stderr] of cases) {
+      const io = capture();
+      expect(await main(['demo', '--text', text, '--dim', '64', '--blocks', '1'], io)).toBe(1);
+      expect(io.stdout).toBe('');
+      expect(io.stderr).toBe(stderr);
+    }
+    const empty = capture();
+    expect(await main(['demo', '--text', ''], empty)).toBe(2);
+    expect(empty.stderr).toContain('--text needs a file path, got an empty string');
+    expect(empty.stdout).toBe('');
+  });
+
+  it('bench refuses an empty --out (or a file) before running any suite', async () => {
+    // An unknown suite as well: should the check be missing, the call still runs nothing.
+    const io = capture();
+    expect(await main(['bench', '--out', '', '--report-only', 'no-such-suite'], io)).toBe(2);
+    expect(io.stderr).toContain('bitnet bench: --out needs a folder path, got an empty string');
+    const file = capture();
+    expect(await main(['bench', '--out', input, '--report-only', 'no-such-suite'], file)).toBe(2);
+    expect(file.stderr).toContain(`bitnet bench: --out must be a folder, but ${input} is a file`);
+  });
+});
+

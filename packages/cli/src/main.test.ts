@@ -47,6 +47,25 @@ describe('bitnet CLI', () => {
     expect(io.stdout).toContain(`SIMD tier    ${getNative().getIsa().selected}`);
   });
 
+  it('info shows why no device works (a bad BITNET_NUM_THREADS) and exits 1 without a stack trace', () => {
+    const env = { ...process.env, BITNET_NUM_THREADS: 'abc', BITNET_DEVICE: '' };
+    const reason = '[threadPool] BITNET_NUM_THREADS must be an integer from 1 to 1024, got "abc"';
+    const text = spawnSync(process.execPath, [bin, 'info', '--no-bandwidth'], { encoding: 'utf8', env });
+    expect(text.status).toBe(1);
+    expect(text.stdout).toContain('selected       none (see the backends below)');
+    expect(text.stdout).toContain(`✗ cpu    ${reason}`);
+    expect(text.stderr).toContain(`bitnet info: no usable device: [autoSelectDevice] no device is available (`);
+    expect(text.stderr).toContain(`cpu: ${reason}) (ERR_BITNET_UNAVAILABLE)`);
+    expect(text.stderr).not.toMatch(/\n {4}at /);
+    const json = spawnSync(process.execPath, [bin, 'info', '--json', '--no-bandwidth'], { encoding: 'utf8', env });
+    expect(json.status).toBe(1);
+    const report = JSON.parse(json.stdout);
+    expect(report.selected).toBeNull();
+    expect(report.error.code).toBe('ERR_BITNET_UNAVAILABLE');
+    expect(report.backends.find((b: { kind: string }) => b.kind === 'cpu')).toEqual({ kind: 'cpu', available: false, reason });
+    expect(report.devices).toEqual([]);
+  });
+
   it('runs as an executable with errors on stderr', () => {
     const out = execFileSync(process.execPath, [bin, 'info', '--no-bandwidth'], { encoding: 'utf8' });
     expect(out).toContain('selected       cpu');

@@ -6,7 +6,7 @@ import { demo, demoHelp } from './commands/demo.js';
 import { info, infoHelp } from './commands/info.js';
 import { quantize, quantizeHelp } from './commands/quantize.js';
 import { tokenize, tokenizeHelp } from './commands/tokenize.js';
-import { type CommandIO, ExitCode, UsageError, processIO } from './io.js';
+import { type CommandIO, ExitCode, UsageError, parseDecimal, processIO, statOrNull } from './io.js';
 
 export const mainHelp = `Usage: bitnet <command> [options]
 
@@ -20,6 +20,9 @@ Commands:
 Run \`bitnet <command> --help\` for a command's options.
 Exit codes: 0 success, 1 the command failed, 2 bad usage. Errors go to stderr.
 `;
+
+/** An option value for a message: as typed, quoted only when empty or padded with blanks. */
+const shown = (raw: string) => (raw !== '' && raw.trim() === raw ? raw : JSON.stringify(raw));
 
 type Command = {
   help: string;
@@ -44,12 +47,14 @@ const commands: Record<string, Command> = {
       const integer = (name: string, fallback: number, max: number) => {
         const raw = values[name] as string | undefined;
         if (raw === undefined) return fallback;
-        const value = Number(raw);
-        if (!Number.isInteger(value) || value < 1 || value > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}, got ${raw}`);
+        const value = parseDecimal(raw);
+        if (value === null || value < 1 || value > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}, got ${shown(raw)}`);
         return value;
       };
       const dim = integer('dim', 512, 4096);
-      return demo(io, { text: values.text as string | undefined, blocks: integer('blocks', 6, 64), dim, json: Boolean(values.json) });
+      const text = values.text as string | undefined;
+      if (text === '') throw new UsageError('--text needs a file path, got an empty string');
+      return demo(io, { text, blocks: integer('blocks', 6, 64), dim, json: Boolean(values.json) });
     },
   },
   tokenize: {
@@ -63,18 +68,24 @@ const commands: Record<string, Command> = {
     options: { layout: { type: 'string' }, granularity: { type: 'string' }, 'group-size': { type: 'string' }, 'min-elements': { type: 'string' }, json: { type: 'boolean' } },
     run: (io, values, positionals) => {
       if (positionals.length !== 2) throw new UsageError(`expected <in.safetensors> <out.safetensors>, got ${positionals.length} argument(s)`);
+      if (positionals.some((file) => file === '')) throw new UsageError('expected <in.safetensors> <out.safetensors>, got an empty path');
       const layout = (values.layout as string | undefined) ?? 'i2_r4';
       if (!['i2_r4', 'tq2_0', 'tq1_0'].includes(layout)) throw new UsageError(`--layout must be i2_r4, tq2_0 or tq1_0, got ${layout}`);
       const granularity = (values.granularity as string | undefined) ?? 'tensor';
       if (!['tensor', 'row', 'group'].includes(granularity)) throw new UsageError(`--granularity must be tensor, row or group, got ${granularity}`);
       const groupRaw = values['group-size'] as string | undefined;
       if (groupRaw !== undefined && granularity !== 'group') throw new UsageError('--group-size needs --granularity group');
-      const groupSize = groupRaw === undefined ? undefined : Number(groupRaw);
-      if (groupSize !== undefined && (!Number.isInteger(groupSize) || groupSize < 256 || groupSize % 256 !== 0))
-        throw new UsageError(`--group-size must be a positive multiple of 256 (the kernels' block), got ${groupRaw}`);
+      let groupSize: number | undefined;
+      if (groupRaw !== undefined) {
+        const value = parseDecimal(groupRaw);
+        if (value === null || value < 256 || value % 256 !== 0) throw new UsageError(`--group-size must be a positive multiple of 256 (the kernels' block), got ${shown(groupRaw)}`);
+        groupSize = value;
+      }
       const minRaw = (values['min-elements'] as string | undefined) ?? '4096';
-      const minElements = Number(minRaw);
-      if (!Number.isInteger(minElements) || minElements < 1) throw new UsageError(`--min-elements must be a positive integer, got ${minRaw}`);
+      const minElements = parseDecimal(minRaw);
+      if (minElements === null || minElements < 1 || !Number.isSafeInteger(minElements)) {
+        throw new UsageError(`--min-elements must be a positive decimal integer, got ${shown(minRaw)}`);
+      }
       return quantize(io, {
         input: positionals[0]!,
         output: positionals[1]!,
@@ -89,14 +100,22 @@ const commands: Record<string, Command> = {
   bench: {
     help: benchHelp,
     options: { out: { type: 'string' }, list: { type: 'boolean' }, json: { type: 'boolean' }, 'report-only': { type: 'boolean' } },
-    run: (io, values, positionals) =>
-      bench(io, {
+    run: (io, values, positionals) => {
+      const out = values.out as string | undefined;
+      // Checked before any suite runs: an empty path would write into the current folder.
+      if (out === '') throw new UsageError('--out needs a folder path, got an empty string');
+      if (out !== undefined) {
+        const stat = statOrNull('bench', out);
+        if (stat && !stat.isDirectory()) throw new UsageError(`--out must be a folder, but ${out} is a file`);
+      }
+      return bench(io, {
         suites: positionals,
-        out: values.out as string | undefined,
+        out,
         list: Boolean(values.list),
         json: Boolean(values.json),
         reportOnly: Boolean(values['report-only']),
-      }),
+      });
+    },
   },
 };
 

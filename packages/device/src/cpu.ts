@@ -56,18 +56,31 @@ function cpuDevice(native: NativeBinding): Device {
 }
 
 let probeResult: { available: boolean; reason?: string } | undefined;
+let device: Device | undefined;
 
 export const cpuProvider: DeviceProvider = {
   kind: 'cpu',
   probe() {
     if (!probeResult) {
       const reason = nativeUnavailableReason();
-      probeResult = reason === null ? { available: true } : { available: false, reason };
+      if (reason !== null) {
+        probeResult = { available: false, reason };
+      } else {
+        // The addon loads, but describing the CPU can still fail: a bad BITNET_NUM_THREADS or
+        // BITNET_SPIN_US makes the thread pool refuse to start, with a typed error naming the variable.
+        try {
+          device = cpuDevice(getNative());
+          probeResult = { available: true };
+        } catch (error) {
+          probeResult = { available: false, reason: error instanceof Error ? error.message : String(error) };
+        }
+      }
     }
     return probeResult;
   },
   devices() {
-    return [cpuDevice(getNative())];
+    device ??= cpuDevice(getNative());
+    return [device];
   },
 };
 

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { getNative } from '@bitnet/native';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -59,6 +61,73 @@ describe('cpu device', () => {
     expect(new Set(cpu.capabilities.simd?.features)).toEqual(new Set(Object.keys(flags).filter((f) => flags[f])));
     expect(cpu.capabilities.caches.length).toBe(native.getCacheInfo().length);
     expect(JSON.parse(JSON.stringify(cpu))).toMatchObject({ kind: 'cpu', id: 'cpu' });
+  });
+
+  it('capabilities are frozen at every level, so no caller can alter the shared cpu device', () => {
+    const cpu = getDevice('cpu');
+    const tier = cpu.capabilities.simd!.tier;
+    const caches = cpu.capabilities.caches.length;
+    expect(() => {
+      (cpu.capabilities.simd as { tier: string }).tier = 'hacked';
+    }).toThrow(TypeError);
+    expect(() => cpu.capabilities.simd!.features.push('hacked')).toThrow(TypeError);
+    expect(() => cpu.capabilities.caches.pop()).toThrow(TypeError);
+    if (caches > 0) {
+      expect(() => {
+        cpu.capabilities.caches[0]!.sizeBytes = 1;
+      }).toThrow(TypeError);
+    }
+    expect(getDevice('cpu').capabilities.simd!.tier).toBe(tier);
+    expect(getDevice('cpu').capabilities.caches).toHaveLength(caches);
+    expect(Object.isFrozen(cpu.capabilities.supportedDTypes)).toBe(true);
+    // A copy is frozen, not the provider's own objects.
+    const simd = { features: ['neon'], tier: 'neon', bestTier: 'neon', supportedTiers: ['generic', 'neon'] };
+    const device = new Device({ ...cpu, kind: 'mlx', id: 'mlx:0', name: 'x', capabilities: { ...cpu.capabilities, simd }, measureBandwidth: async () => ({ readBytesPerSecond: 1, triadBytesPerSecond: 1, threads: 1, bytes: 1 }), benchmark: async () => ({ deviceId: 'mlx:0', flopsPerSecond: 1, readBytesPerSecond: 1, durationMs: 1 }) });
+    expect(Object.isFrozen(simd)).toBe(false);
+    expect(Object.isFrozen(device.capabilities.simd)).toBe(true);
+    expect(device.capabilities.simd).toEqual(simd);
+  });
+
+  it('a bad BITNET_NUM_THREADS or BITNET_SPIN_US makes cpu unavailable with the variable named, not silently missing', () => {
+    const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `
+      import { getBackendStatus, getDeviceInfo, listDevices, selectDevice } from ${JSON.stringify(distIndex)};
+      let selection;
+      try { selectDevice({ log: () => {}, env: {} }); } catch (error) { selection = { code: error.code, message: error.message }; }
+      console.log(JSON.stringify({ info: getDeviceInfo(), cpu: getBackendStatus().find((s) => s.kind === 'cpu'), devices: listDevices().length, selection }));`;
+    for (const [name, value, message] of [
+      ['BITNET_NUM_THREADS', 'abc', '[threadPool] BITNET_NUM_THREADS must be an integer from 1 to 1024, got "abc"'],
+      ['BITNET_SPIN_US', '-5', '[threadPool] BITNET_SPIN_US must be an integer from 0 to 1000000, got "-5"'],
+    ]) {
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, BITNET_DEVICE: '', [name!]: value } });
+      expect(child.status, child.stderr).toBe(0);
+      const report = JSON.parse(child.stdout);
+      expect(report.info.cpu).toBe(false);
+      expect(report.cpu).toEqual({ kind: 'cpu', available: false, reason: message });
+      expect(report.devices).toBe(0);
+      expect(report.selection.code).toBe('ERR_BITNET_UNAVAILABLE');
+      expect(report.selection.message).toContain(`cpu: ${message})`);
+    }
+  });
+
+  it('a provider whose devices() throws is unavailable with that reason everywhere', () => {
+    const cpu = getDevice('cpu');
+    cleanups.push(
+      registerDeviceProvider({
+        kind: 'mlx',
+        probe: () => ({ available: true }),
+        devices: () => {
+          throw new Error('mlx runtime refused: no GPU memory');
+        },
+      }),
+    );
+    const reason = 'the mlx provider could not list its devices: mlx runtime refused: no GPU memory';
+    expect(getDeviceInfo().mlx).toBe(false);
+    expect(getBackendStatus().find((s) => s.kind === 'mlx')).toEqual({ kind: 'mlx', available: false, reason });
+    expect(() => getDevice('mlx')).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNAVAILABLE', message: `[getDevice] mlx is unavailable: ${reason}` }));
+    const selection = selectDevice({ prefer: 'mlx', log: () => {}, env: {} });
+    expect(selection.device).toBe(cpu);
+    expect(selection.skipped.find((s) => s.candidate === 'mlx')).toEqual({ candidate: 'mlx', reason });
   });
 
   it('measures memory bandwidth on demand and caches it per thread count', async () => {
@@ -141,6 +210,40 @@ describe('autoSelectDevice', () => {
 
   it('fails with every reason when nothing is left', () => {
     expect(() => autoSelectDevice({ exclude: ['cpu'], log: () => {}, env: {} })).toThrow(/no device is available \(metal: .*cpu: excluded\)/);
+  });
+
+  it('exclusion is absolute, as documented: excluding cpu with nothing else available fails with ERR_BITNET_UNAVAILABLE', () => {
+    for (const exclude of [['cpu'], 'cpu'] as const) {
+      expect(() => selectDevice({ exclude, log: () => {}, env: {} })).toThrow(
+        expect.objectContaining({ code: 'ERR_BITNET_UNAVAILABLE', message: expect.stringMatching(/no device is available \(.*cpu: excluded\)$/) }),
+      );
+    }
+    registerProvider('mlx', true);
+    expect(selectDevice({ exclude: ['cpu'], log: () => {}, env: {} }).device.id).toBe('mlx:0');
+  });
+
+  it('a single exclude string is one kind, like prefer; bad prefer / exclude values are typed errors', () => {
+    registerProvider('mlx', true);
+    expect(selectDevice({ exclude: 'mlx', log: () => {}, env: {} }).device.id).toBe('cpu');
+    expect(selectDevice({ exclude: 'cuda', log: () => {}, env: {} }).device.id).toBe('mlx:0');
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ prefer: [5] }, '[autoSelectDevice] prefer must name device kinds or ids (cpu, metal, mlx, cuda), got 5'],
+      [{ prefer: ['cpu', null] }, '[autoSelectDevice] prefer must name device kinds or ids (cpu, metal, mlx, cuda), got null'],
+      [{ prefer: null }, '[autoSelectDevice] prefer must be a device kind or id, or an array of them, got null'],
+      [{ prefer: 7 }, '[autoSelectDevice] prefer must be a device kind or id, or an array of them, got 7'],
+      [{ exclude: 5 }, '[autoSelectDevice] exclude must be a device kind or an array of kinds, got 5'],
+      [{ exclude: null }, '[autoSelectDevice] exclude must be a device kind or an array of kinds, got null'],
+      [{ exclude: 'gpu' }, '[autoSelectDevice] exclude has an unknown kind "gpu"; kinds are cpu, metal, mlx, cuda'],
+      [{ exclude: [3] }, '[autoSelectDevice] exclude has an unknown kind 3; kinds are cpu, metal, mlx, cuda'],
+      [{ log: 'loud' }, '[autoSelectDevice] log must be a function, got "loud"'],
+    ];
+    for (const [options, message] of cases) {
+      // BITNET_DEVICE set: bad options are reported even when the variable decides.
+      for (const env of [{}, { BITNET_DEVICE: 'cpu' }]) {
+        expect(() => selectDevice({ ...options, env } as never), message).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message }));
+      }
+    }
+    expect(() => selectDevice(null as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
   });
 
   it('BITNET_DEVICE wins, and fails loudly when it names an unavailable device', () => {

@@ -70,11 +70,23 @@ export interface DeviceInit {
   benchmark: (options: { durationMs: number }) => Promise<DeviceBenchmark>;
 }
 
+/** Deep copy of plain data (objects, arrays, primitives), every level frozen. */
+function frozenCopy<T>(value: T): T {
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = frozenCopy(item);
+    return Object.freeze(copy) as T;
+  }
+  return value;
+}
+
 /** A device that works now. Providers create them; users get them from listDevices() / autoSelectDevice(). */
 export class Device {
   readonly kind: DeviceKind;
   readonly id: string;
   readonly name: string;
+  /** Frozen at every level (arrays and nested objects too). */
   readonly capabilities: DeviceCapabilities;
   readonly #measure: DeviceInit['measureBandwidth'];
   readonly #benchmark: DeviceInit['benchmark'];
@@ -85,10 +97,13 @@ export class Device {
     if (!init.id.startsWith(init.kind)) {
       throw invalidArgument('Device', `id "${init.id}" must start with its kind "${init.kind}" (e.g. "${init.kind}:0")`);
     }
+    if (init.capabilities === null || typeof init.capabilities !== 'object') throw invalidArgument('Device', 'capabilities must be an object');
     this.kind = init.kind;
     this.id = init.id;
     this.name = init.name;
-    this.capabilities = Object.freeze({ ...init.capabilities });
+    // A frozen deep copy: devices are cached and shared, so no caller may alter what the next one reads
+    // (and freezing a copy leaves the provider's own objects writable).
+    this.capabilities = frozenCopy(init.capabilities);
     this.#measure = init.measureBandwidth;
     this.#benchmark = init.benchmark;
   }

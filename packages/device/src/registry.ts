@@ -14,12 +14,17 @@ export interface ProbeResult {
 export interface DeviceProvider {
   kind: DeviceKind;
   probe(): ProbeResult;
-  /** The devices of this kind; only called when probe() says available. */
+  /**
+   * The devices of this kind; only called when probe() says available. If it throws, the kind
+   * counts as unavailable with the error's message as the reason (until the provider is registered again).
+   */
   devices(): Device[];
 }
 
 const providers = new Map<DeviceKind, DeviceProvider>();
 const deviceCache = new Map<DeviceKind, Device[]>();
+/** Why a provider's devices() threw: the kind then counts as unavailable with this reason (until re-registered). */
+const deviceFailures = new Map<DeviceKind, string>();
 
 /** Registers (or replaces) the provider of one device kind. Returns a function that unregisters it. */
 export function registerDeviceProvider(provider: DeviceProvider): () => void {
@@ -31,10 +36,12 @@ export function registerDeviceProvider(provider: DeviceProvider): () => void {
   }
   providers.set(provider.kind, provider);
   deviceCache.delete(provider.kind);
+  deviceFailures.delete(provider.kind);
   return () => {
     if (providers.get(provider.kind) === provider) {
       providers.delete(provider.kind);
       deviceCache.delete(provider.kind);
+      deviceFailures.delete(provider.kind);
     }
   };
 }
@@ -65,13 +72,15 @@ function missingProviderReason(kind: DeviceKind): string {
 export function probeDeviceKind(kind: DeviceKind): ProbeResult {
   const provider = providers.get(kind);
   if (!provider) return { available: false, reason: missingProviderReason(kind) };
+  let result: ProbeResult;
   try {
-    const result = provider.probe();
-    if (result.available) return { available: true };
-    return { available: false, reason: result.reason ?? 'the provider reported it unavailable without a reason' };
+    result = provider.probe();
   } catch (error) {
     return { available: false, reason: `the ${kind} provider's probe failed: ${error instanceof Error ? error.message : String(error)}` };
   }
+  if (!result.available) return { available: false, reason: result.reason ?? 'the provider reported it unavailable without a reason' };
+  const failure = deviceFailures.get(kind);
+  return failure === undefined ? { available: true } : { available: false, reason: failure };
 }
 
 function devicesOf(kind: DeviceKind): Device[] {
@@ -80,8 +89,10 @@ function devicesOf(kind: DeviceKind): Device[] {
   if (!devices) {
     try {
       devices = providers.get(kind)!.devices();
-    } catch {
-      devices = [];
+    } catch (error) {
+      // Kept as the kind's reason, so listDevices, getDevice, selectDevice and `bitnet info` can say why it is missing.
+      deviceFailures.set(kind, `the ${kind} provider could not list its devices: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
     }
     deviceCache.set(kind, devices);
   }
@@ -102,11 +113,12 @@ export function getDevice(idOrKind: string): Device {
   if (!deviceKinds.includes(kind)) {
     throw invalidArgument('getDevice', `unknown device "${idOrKind}"; kinds are ${deviceKinds.join(', ')}`);
   }
+  // Listed first: a provider whose devices() fails turns unavailable, with its reason, in the probe below.
+  const devices = devicesOf(kind);
   const probe = probeDeviceKind(kind);
   if (!probe.available) {
     throw new BitNetError(ErrorCode.UNAVAILABLE, 'getDevice', `${kind} is unavailable: ${probe.reason}`, { details: { kind, reason: probe.reason } });
   }
-  const devices = devicesOf(kind);
   const device = idOrKind.includes(':') ? devices.find((candidate) => candidate.id === idOrKind) : devices[0];
   if (!device) {
     throw new BitNetError(ErrorCode.UNAVAILABLE, 'getDevice', `no device "${idOrKind}"; ${kind} devices: ${devices.map((d) => d.id).join(', ') || 'none'}`);
@@ -123,6 +135,8 @@ export interface DeviceInfo {
 
 /** Which kinds work now: `{ cpu, metal, mlx, cuda }`. */
 export function getDeviceInfo(): DeviceInfo {
+  // Listed first (cached after the first call): a kind whose devices() fails must not read as available.
+  for (const kind of deviceKinds) devicesOf(kind);
   return {
     cpu: probeDeviceKind('cpu').available,
     metal: probeDeviceKind('metal').available,
@@ -133,5 +147,7 @@ export function getDeviceInfo(): DeviceInfo {
 
 /** Each kind with its availability and reason, for `bitnet info`. */
 export function getBackendStatus(): Array<{ kind: DeviceKind } & ProbeResult> {
+  // Listing the devices first lets a provider that fails there report unavailable with its reason.
+  for (const kind of deviceKinds) devicesOf(kind);
   return deviceKinds.map((kind) => ({ kind, ...probeDeviceKind(kind) }));
 }

@@ -1,4 +1,4 @@
-import { BitNetError, ErrorCode, invalidArgument } from '@bitnet/errors';
+import { BitNetError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
 import type { Device, DeviceKind } from './device.js';
 import { deviceKinds } from './device.js';
 import { type DeviceLogger, defaultLogger } from './log.js';
@@ -13,9 +13,12 @@ export const defaultPreferenceOrder: readonly DeviceKind[] = ['metal', 'mlx', 'c
 
 export interface AutoSelectOptions {
   /** Kinds or ids to try first, in order; the default order follows. */
-  prefer?: string | string[];
-  /** Kinds never to pick. `cpu` cannot be excluded when nothing else is available. */
-  exclude?: DeviceKind[];
+  prefer?: string | readonly string[];
+  /**
+   * Kinds never to pick: one kind or a list. Absolute, `cpu` included: when every kind left
+   * is unavailable the call fails with ERR_BITNET_UNAVAILABLE rather than run on an excluded one.
+   */
+  exclude?: DeviceKind | readonly DeviceKind[];
   /** Where to log fallbacks; default prints each distinct message once to stderr. */
   log?: DeviceLogger;
   /** Environment to read BITNET_DEVICE from (tests). */
@@ -30,16 +33,24 @@ export interface DeviceSelection {
   skipped: Array<{ candidate: string; reason: string }>;
 }
 
-function toList(prefer: string | string[] | undefined): string[] {
-  if (prefer === undefined) return [];
-  const list = Array.isArray(prefer) ? prefer : [prefer];
+/** `prefer` / `exclude` as a list: one string is one entry (never split into characters). */
+function toList(name: 'prefer' | 'exclude', value: unknown): string[] {
+  if (value === undefined) return [];
+  const list: unknown[] | null = typeof value === 'string' ? [value] : Array.isArray(value) ? value : null;
+  if (list === null) {
+    const what = name === 'prefer' ? 'a device kind or id, or an array of them' : 'a device kind or an array of kinds';
+    throw invalidArgument('autoSelectDevice', `${name} must be ${what}, got ${formatValue(value)}`);
+  }
   for (const entry of list) {
-    const kind = entry.split(':')[0] as DeviceKind;
-    if (typeof entry !== 'string' || !deviceKinds.includes(kind)) {
-      throw invalidArgument('autoSelectDevice', `prefer must name device kinds or ids (${deviceKinds.join(', ')}), got ${JSON.stringify(entry)}`);
+    if (name === 'prefer') {
+      if (typeof entry !== 'string' || !deviceKinds.includes(entry.split(':')[0] as DeviceKind)) {
+        throw invalidArgument('autoSelectDevice', `prefer must name device kinds or ids (${deviceKinds.join(', ')}), got ${formatValue(entry)}`);
+      }
+    } else if (typeof entry !== 'string' || !deviceKinds.includes(entry as DeviceKind)) {
+      throw invalidArgument('autoSelectDevice', `exclude has an unknown kind ${formatValue(entry)}; kinds are ${deviceKinds.join(', ')}`);
     }
   }
-  return list;
+  return list as string[];
 }
 
 /**
@@ -49,12 +60,20 @@ function toList(prefer: string | string[] | undefined): string[] {
  * `exclude`d kinds and logging each fallback with its reason.
  */
 export function selectDevice(options: AutoSelectOptions = {}): DeviceSelection {
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgument('autoSelectDevice', `options must be an object, got ${formatValue(options)}`);
+  }
+  if (options.log !== undefined && typeof options.log !== 'function') {
+    throw invalidArgument('autoSelectDevice', `log must be a function, got ${formatValue(options.log)}`);
+  }
+  if (options.env !== undefined && (options.env === null || typeof options.env !== 'object')) {
+    throw invalidArgument('autoSelectDevice', `env must be an object of environment variables, got ${formatValue(options.env)}`);
+  }
   const env = options.env ?? process.env;
   const log = options.log ?? defaultLogger;
-  const exclude = new Set(options.exclude ?? []);
-  for (const kind of exclude) {
-    if (!deviceKinds.includes(kind)) throw invalidArgument('autoSelectDevice', `exclude has an unknown kind ${JSON.stringify(kind)}`);
-  }
+  // Both checked before anything else, so a bad option fails even when BITNET_DEVICE decides.
+  const prefer = toList('prefer', options.prefer);
+  const exclude = new Set(toList('exclude', options.exclude));
 
   const forced = env.BITNET_DEVICE?.trim();
   if (forced && forced !== 'auto') {
@@ -70,7 +89,7 @@ export function selectDevice(options: AutoSelectOptions = {}): DeviceSelection {
     }
   }
 
-  const order = [...toList(options.prefer), ...defaultPreferenceOrder];
+  const order = [...prefer, ...defaultPreferenceOrder];
   const seen = new Set<string>();
   const skipped: DeviceSelection['skipped'] = [];
   for (const candidate of order) {
@@ -90,10 +109,12 @@ export function selectDevice(options: AutoSelectOptions = {}): DeviceSelection {
     try {
       device = getDevice(candidate);
     } catch (error) {
-      skipped.push({ candidate, reason: (error as Error).message });
+      // A provider that failed to list its devices is now unavailable: its reason says more than getDevice's message.
+      const after = probeDeviceKind(kind);
+      skipped.push({ candidate, reason: after.available ? (error as Error).message : after.reason! });
       continue;
     }
-    const preferred = toList(options.prefer).includes(candidate);
+    const preferred = prefer.includes(candidate);
     const reason = preferred
       ? `${candidate} was preferred and is available`
       : skipped.length === 0

@@ -1,4 +1,4 @@
-import { invalidArgument, outOfRange } from '@bitnet/errors';
+import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import type { ResolvedCleanupConfig } from './config.js';
 import type { DevicePool } from './device-pool.js';
 
@@ -114,6 +114,9 @@ export class CleanupManager {
 
   cleanup(options: CleanupOptions = {}): CleanupResult {
     if (options === null || typeof options !== 'object') throw invalidArgument('CleanupManager.cleanup', 'options must be an object');
+    if (options.device !== undefined && typeof options.device !== 'string') {
+      throw invalidArgument('CleanupManager.cleanup', `device must be a device id string like "cpu", got ${formatValue(options.device)}`);
+    }
     const strategy = options.strategy ?? 'manual';
     if (!['manual', 'idle', 'pressure', 'periodic'].includes(strategy)) {
       throw invalidArgument('CleanupManager.cleanup', `unknown strategy ${JSON.stringify(strategy)}`);

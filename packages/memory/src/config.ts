@@ -25,7 +25,7 @@ export interface TrackingConfig {
   enableLeakDetection?: boolean;
   /** Use / limit ratio at which pressure becomes High; the other levels scale from it (see README). Default 0.8. */
   pressureThresholdRatio?: number;
-  /** Period of the background leak scan in ms; 0 turns the scan off (detectLeaks() still works). Default 60 000. */
+  /** Period of the background leak scan in ms (at most 2^31 − 1); 0 turns the scan off (detectLeaks() still works). Default 60 000. */
   leakDetectionIntervalMs?: number;
   /** A live allocation older than this (ms) is reported as a possible leak. Default 60 000. */
   leakThresholdMs?: number;
@@ -40,11 +40,11 @@ export interface TrackingConfig {
 }
 
 export interface CleanupConfig {
-  /** Run an idle cleanup when the pool saw no allocate/deallocate for this long (ms); 0 = never. Default 30 000. */
+  /** Run an idle cleanup when the pool saw no allocate/deallocate for this long (ms, at most 2^31 − 1); 0 = never. Default 30 000. */
   idleCleanupIntervalMs?: number;
   /** Run a pressure cleanup when use / limit reaches this ratio. Default 0.9. */
   pressureCleanupThreshold?: number;
-  /** Run a cleanup on this period (ms) whatever the activity; 0 = never. Default 0. */
+  /** Run a cleanup on this period (ms, at most 2^31 − 1) whatever the activity; 0 = never. Default 0. */
   periodicCleanupIntervalMs?: number;
   /** Give empty slabs back to their buddy allocator and empty arenas back to the device. Default true. */
   enableCompaction?: boolean;
@@ -116,13 +116,24 @@ export interface ResolvedPoolConfig {
 const MiB = 1024 * 1024;
 const op = 'HybridMemoryPool';
 
-function positiveInteger(name: string, value: unknown, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+/**
+ * Longest interval setInterval/setTimeout honour (2^31 − 1 ms, about 24.8 days):
+ * Node.js turns a longer one into 1 ms, so a "once a month" timer would fire every millisecond.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function positiveInteger(name: string, value: unknown, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER, why = ''): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw invalidArgument(op, `config.${name} must be an integer, got ${String(value)}`);
   }
-  if (value < min || value > max) throw outOfRange(op, `config.${name} must be in [${min}, ${max}], got ${value}`);
+  if (value < min || value > max) throw outOfRange(op, `config.${name} must be in [${min}, ${max}]${why}, got ${value}`);
   return value;
+}
+
+/** A timer period in ms: 0 (off) up to MAX_TIMER_MS. */
+function timerInterval(name: string, value: unknown, fallback: number): number {
+  return positiveInteger(name, value, fallback, 0, MAX_TIMER_MS, ' (the longest timer Node.js runs, about 24.8 days)');
 }
 
 function ratio(name: string, value: unknown, fallback: number): number {
@@ -160,7 +171,7 @@ export function resolveConfig(config: MemoryPoolConfig = {}): ResolvedPoolConfig
   const initialLargePoolSize = positiveInteger('initialLargePoolSize', config.initialLargePoolSize, 64 * MiB, 65536, 2 ** 40);
   const maxLargePoolSize = config.maxLargePoolSize === undefined ? null : positiveInteger('maxLargePoolSize', config.maxLargePoolSize, 0, 65536);
   const memoryLimit = config.memoryLimit === undefined ? null : positiveInteger('memoryLimit', config.memoryLimit, 0, 1);
-  const leakDetectionIntervalMs = positiveInteger('trackingConfig.leakDetectionIntervalMs', trackingInput.leakDetectionIntervalMs, 60_000, 0);
+  const leakDetectionIntervalMs = timerInterval('trackingConfig.leakDetectionIntervalMs', trackingInput.leakDetectionIntervalMs, 60_000);
   const tracking: ResolvedTrackingConfig = {
     level: enableAdvancedTracking ? level : TrackingLevel.None,
     enablePressureDetection: flag('trackingConfig.enablePressureDetection', trackingInput.enablePressureDetection, true),
@@ -172,9 +183,9 @@ export function resolveConfig(config: MemoryPoolConfig = {}): ResolvedPoolConfig
     timelineCapacity: positiveInteger('trackingConfig.timelineCapacity', trackingInput.timelineCapacity, 4096, 16, 1 << 24),
   };
   const cleanup: ResolvedCleanupConfig = {
-    idleCleanupIntervalMs: positiveInteger('cleanupConfig.idleCleanupIntervalMs', cleanupInput.idleCleanupIntervalMs, 30_000, 0),
+    idleCleanupIntervalMs: timerInterval('cleanupConfig.idleCleanupIntervalMs', cleanupInput.idleCleanupIntervalMs, 30_000),
     pressureCleanupThreshold: ratio('cleanupConfig.pressureCleanupThreshold', cleanupInput.pressureCleanupThreshold, 0.9),
-    periodicCleanupIntervalMs: positiveInteger('cleanupConfig.periodicCleanupIntervalMs', cleanupInput.periodicCleanupIntervalMs, 0, 0),
+    periodicCleanupIntervalMs: timerInterval('cleanupConfig.periodicCleanupIntervalMs', cleanupInput.periodicCleanupIntervalMs, 0),
     enableCompaction: flag('cleanupConfig.enableCompaction', cleanupInput.enableCompaction, true),
     maxCleanupTimeMs: positiveInteger('cleanupConfig.maxCleanupTimeMs', cleanupInput.maxCleanupTimeMs, 5, 1),
     keepArenasPerRegion: positiveInteger('cleanupConfig.keepArenasPerRegion', cleanupInput.keepArenasPerRegion, 1, 0, 1024),

@@ -3,7 +3,7 @@ import type { ResolvedPoolConfig } from './config.js';
 import { BuddyRegion } from './region.js';
 import { buildSizeClasses, type SizeClassTable } from './size-classes.js';
 import { SlabPool } from './slab-pool.js';
-import { pressureRatios } from './pressure.js';
+import { pressureThresholdBytes } from './pressure.js';
 
 /** Running totals of one pool part (a device's small or large pool, a device, the whole pool). */
 export class Counters {
@@ -15,6 +15,14 @@ export class Counters {
   deallocationCount = 0;
   /** Bytes of the blocks behind currentAllocated (sizes rounded up to the class or buddy unit). */
   blockBytes = 0;
+
+  /** Counts every live block as deallocated: dispose() released them with their arenas. */
+  releaseLive(): void {
+    this.totalDeallocated += this.currentAllocated;
+    this.deallocationCount = this.allocationCount;
+    this.currentAllocated = 0;
+    this.blockBytes = 0;
+  }
 
   snapshot(): CounterSnapshot {
     return {
@@ -99,7 +107,7 @@ export class DevicePool {
       config.maxLargePoolSize ?? Math.max(2 * this.memoryLimit, BUDDY_UNIT),
       config.maxLargePoolSize === null ? 'memoryLimit' : 'maxLargePoolSize',
     );
-    this.pressureBytes = pressureRatios(config.tracking.pressureThresholdRatio).map((ratio) => ratio * this.memoryLimit);
+    this.pressureBytes = pressureThresholdBytes(config.tracking.pressureThresholdRatio, this.memoryLimit);
   }
 
   get reservedBytes(): number {

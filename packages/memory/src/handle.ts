@@ -1,4 +1,4 @@
-import { BitNetError, DisposedError, ErrorCode } from '@bitnet/errors';
+import { BitNetError, DisposedError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import type { DevicePool } from './device-pool.js';
 import type { Arena } from './region.js';
 import type { Slab } from './slab-pool.js';
@@ -150,14 +150,21 @@ export class MemoryHandle {
     return new DataView(this.viewBuffer('MemoryHandle.asDataView'), 0, this.size);
   }
 
-  /** Sets every byte of the block to `value` (native memset, no view needed). */
+  /** Sets every byte of the block to `value`, an integer byte 0..255 (native memset, no view needed). */
   fill(value = 0): this {
     this.check('MemoryHandle.fill');
+    // Checked rather than masked: fill(256) or fill('0xff') writing 0 or 255 would hide a caller bug.
+    if (typeof value !== 'number') {
+      throw invalidArgument('MemoryHandle.fill', `value must be a number (a byte from 0 to 255), got ${typeof value === 'bigint' ? 'a bigint ' : ''}${formatValue(value)}`);
+    }
+    if (!Number.isInteger(value) || value < 0 || value > 255) {
+      throw outOfRange('MemoryHandle.fill', `value must be an integer from 0 to 255, got ${value}`);
+    }
     const backend = this.devicePool.backend;
     if (!backend.fill) {
       throw new BitNetError(ErrorCode.UNSUPPORTED, 'MemoryHandle.fill', `device "${this.device}" cannot fill memory`);
     }
-    backend.fill(this.arena.memory, this.offset, this.size, value & 0xff);
+    backend.fill(this.arena.memory, this.offset, this.size, value);
     return this;
   }
 

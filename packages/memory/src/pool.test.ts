@@ -318,4 +318,111 @@ describe('HybridMemoryPool allocate/deallocate', () => {
     expect(configured.getMetrics().devices.cpu!.pools.large.allocationCount).toBe(1);
     configured.deallocate(handle);
   });
+
+  it('rejects timer intervals Node.js would turn into 1 ms (above 2^31 − 1)', () => {
+    const max = 2 ** 31 - 1;
+    for (const config of [
+      { cleanupConfig: { periodicCleanupIntervalMs: max + 1 } },
+      { cleanupConfig: { idleCleanupIntervalMs: 2 ** 40 } },
+      { trackingConfig: { leakDetectionIntervalMs: Number.MAX_SAFE_INTEGER } },
+    ]) {
+      expect(() => new HybridMemoryPool(config)).toThrow(
+        expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE', message: expect.stringMatching(/^\[HybridMemoryPool\] config\.\w+\.\w+IntervalMs must be in \[0, 2147483647\].*got \d+/) }),
+      );
+    }
+    const longest = pool({ enableAutomaticCleanup: true, cleanupConfig: { periodicCleanupIntervalMs: max, idleCleanupIntervalMs: max }, trackingConfig: { leakDetectionIntervalMs: max } });
+    expect(longest.config.cleanup.periodicCleanupIntervalMs).toBe(max);
+    expect(longest.config.tracking.leakDetectionIntervalMs).toBe(max);
+  });
 });
+
+describe('MemoryHandle.fill', () => {
+  it('writes an integer byte 0..255 and rejects anything else with a typed error, leaving the block as it was', () => {
+    const p = pool();
+    const handle = p.allocate(16);
+    handle.fill(255);
+    expect(handle.asUint8Array().every((value) => value === 255)).toBe(true);
+    handle.fill(0x5a);
+    const cases: Array<[unknown, string, RegExp]> = [
+      ['abc', 'ERR_BITNET_INVALID_ARGUMENT', /value must be a number \(a byte from 0 to 255\), got "abc"/],
+      ['0xff', 'ERR_BITNET_INVALID_ARGUMENT', /got "0xff"/],
+      [{}, 'ERR_BITNET_INVALID_ARGUMENT', /got \[object Object\]/],
+      [null, 'ERR_BITNET_INVALID_ARGUMENT', /got null/],
+      [7n, 'ERR_BITNET_INVALID_ARGUMENT', /got a bigint 7n/],
+      [Number.NaN, 'ERR_BITNET_OUT_OF_RANGE', /value must be an integer from 0 to 255, got NaN/],
+      [256, 'ERR_BITNET_OUT_OF_RANGE', /got 256/],
+      [1000, 'ERR_BITNET_OUT_OF_RANGE', /got 1000/],
+      [-1, 'ERR_BITNET_OUT_OF_RANGE', /got -1/],
+      [1.9, 'ERR_BITNET_OUT_OF_RANGE', /got 1.9/],
+    ];
+    for (const [value, code, message] of cases) {
+      expect(() => handle.fill(value as number), String(value)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(/^\[MemoryHandle\.fill\] /) }));
+      expect(() => handle.fill(value as number)).toThrow(message);
+      expect(handle.asUint8Array().every((byte) => byte === 0x5a)).toBe(true);
+    }
+    expect(handle.fill().asUint8Array().every((byte) => byte === 0)).toBe(true);
+  });
+});
+
+describe('HybridMemoryPool argument checks and metrics', () => {
+  it('records a device only once an allocation on it succeeds', () => {
+    const p = pool({ memoryLimit: 1024 });
+    expect(() => p.allocate(4096)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_MEMORY' }));
+    expect(p.listDevices()).toEqual([]);
+    expect(p.getMetrics().devices).toEqual({});
+    const handle = p.allocate(100);
+    expect(p.listDevices()).toEqual(['cpu']);
+    expect(p.getMetrics().devices.cpu!.currentAllocated).toBe(100);
+    p.deallocate(handle);
+  });
+
+  it('names bigints and non-numbers as such, and checks the device filters of the metrics calls', () => {
+    const p = pool({ trackingConfig: { level: 'standard' } });
+    expect(() => p.allocate(64n as unknown as number)).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[HybridMemoryPool.allocate] size must be a number, got a bigint (64n)' }),
+    );
+    expect(() => p.allocate(64, 8n as unknown as number)).toThrow(expect.objectContaining({ message: expect.stringContaining('got a bigint (8n)') }));
+    expect(() => p.detectLeaks('5' as unknown as number)).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[HybridMemoryPool.detectLeaks] thresholdMs must be a number, got "5"' }),
+    );
+    expect(() => p.detectLeaks(Number.NaN)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+    const handle = p.allocate(100);
+    expect(() => p.getPressureLevel(42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[HybridMemoryPool.getPressureLevel] device must be a device id string like "cpu", got 42' }),
+    );
+    expect(() => p.getFragmentation({} as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringMatching(/^\[HybridMemoryPool\.getFragmentation\] device must be a device id string/) }),
+    );
+    expect(() => p.cleanup({ device: 42 as unknown as string })).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[CleanupManager.cleanup] device must be a device id string like "cpu", got 42' }),
+    );
+    expect(p.cleanupManager.getMetrics().runs).toBe(0);
+    // Strings still filter (a device the pool has no memory on reads as none / empty).
+    expect(p.getPressureLevel('cpu')).toBe('none');
+    expect(p.getFragmentation('cuda:0').freeBytes).toBe(0);
+    p.deallocate(handle);
+  });
+
+  it('after dispose() metrics report no live blocks and no free memory in released arenas', () => {
+    const p = new HybridMemoryPool({ memoryLimit: 1000, trackingConfig: { level: 'basic' } });
+    p.allocate(80);
+    p.allocate(900); // critical pressure
+    const before = p.getMetrics();
+    p.dispose();
+    const metrics = p.getMetrics();
+    expect(metrics.currentAllocated).toBe(0);
+    expect(metrics.blockBytes).toBe(0);
+    expect(metrics.reservedBytes).toBe(0);
+    // Released with their arenas: counted as deallocated, so totals still add up.
+    expect(metrics.totalDeallocated).toBe(980);
+    expect(metrics.deallocationCount).toBe(2);
+    expect(metrics.totalAllocated).toBe(before.totalAllocated);
+    expect(metrics.peakAllocated).toBe(980);
+    const cpu = metrics.devices.cpu!;
+    expect(cpu).toMatchObject({ currentAllocated: 0, blockBytes: 0, pressureLevel: 'none' });
+    expect(cpu.pools.small).toMatchObject({ currentAllocated: 0, blockBytes: 0, arenas: 0, slabs: 0 });
+    expect(p.getFragmentation()).toEqual({ fragmentationRatio: 0, internalFragmentation: 0, freeBytes: 0, largestFreeBlock: 0 });
+    expect(p.getPressureLevel()).toBe('none');
+  });
+});
+

@@ -2,7 +2,7 @@ import { BitNetError, BitNetRangeError, DisposedError, ErrorCode, invalidArgumen
 import { getMemoryBackend } from './backend.js';
 import { CleanupManager, type CleanupOptions, type CleanupResult } from './cleanup.js';
 import { type MemoryPoolConfig, type ResolvedPoolConfig, resolveConfig } from './config.js';
-import { type CounterSnapshot, DevicePool } from './device-pool.js';
+import { type CounterSnapshot, type Counters, DevicePool } from './device-pool.js';
 import { createHandle, DEALLOCATED, detachViews, LIVE, MemoryHandle } from './handle.js';
 import { analysePatterns, type PatternAnalysis } from './patterns.js';
 import { type PressureCallback, type PressureEvent, PressureLevel, pressureIndexOf, pressureLevels } from './pressure.js';
@@ -87,6 +87,8 @@ export class HybridMemoryPool {
   private readonly pressureCallbacks = new Set<PressureCallback>();
   private nextHandleId = 1;
   private readonly zeroOnAllocate: boolean;
+  /** Set by allocateZeroed() for the allocate() it calls. */
+  private zeroNext = false;
   private disposed = false;
   private leakTimer: NodeJS.Timeout | null = null;
 
@@ -117,6 +119,9 @@ export class HybridMemoryPool {
    * Memory is not zeroed unless the pool has `zeroOnAllocate` (see allocateZeroed).
    */
   allocate(size: number, alignment = 64, device = 'cpu'): MemoryHandle {
+    // Read and cleared first, so an allocate() from a pressure callback inside this one is not zeroed too.
+    const zero = this.zeroOnAllocate || this.zeroNext;
+    this.zeroNext = false;
     if (this.disposed) throw new DisposedError('HybridMemoryPool.allocate', `memory pool #${this.id}`);
     if (typeof size !== 'number' || !(size > 0 && size <= Number.MAX_SAFE_INTEGER && Math.floor(size) === size)) {
       throw this.sizeError(size);
@@ -124,10 +129,15 @@ export class HybridMemoryPool {
     if (typeof alignment !== 'number' || !(alignment > 0 && alignment <= MAX_ALIGNMENT && (alignment | 0) === alignment && (alignment & (alignment - 1)) === 0)) {
       throw this.alignmentError(alignment);
     }
-    const pool = device === 'cpu' ? (this.cpu ?? this.devicePool(device)) : this.devicePool(device);
+    // A device is only recorded (listDevices, metrics) once an allocation on it succeeds.
+    const known = device === 'cpu' ? this.cpu : (this.devices.get(device) ?? null);
+    const pool = known ?? this.createDevicePool(device);
+    // Refused before a block is taken: a device that can neither fill nor show its memory cannot zero it.
+    if (zero && !pool.backend.fill && !pool.backend.hostVisible) throw this.zeroError(pool);
     if (pool.counters.currentAllocated + size > pool.memoryLimit) throw this.limitError(pool, size);
     let handle: MemoryHandle;
     let large: boolean;
+    let counters: Counters;
     if (size < pool.sizeClasses.threshold) {
       large = false;
       const index = classFor(pool.sizeClasses, size, alignment);
@@ -135,45 +145,44 @@ export class HybridMemoryPool {
       const slab = pool.small.allocate(index, 'HybridMemoryPool.allocate');
       const slot = pool.small.lastIndex;
       handle = createHandle(this.nextHandleId++, size, alignment, device, this, pool, slab, slot, slab.arena, slab.offset + slot * classSize, classSize);
-      const counters = pool.smallCounters;
-      counters.totalAllocated += size;
-      counters.currentAllocated += size;
-      if (counters.currentAllocated > counters.peakAllocated) counters.peakAllocated = counters.currentAllocated;
-      counters.allocationCount++;
-      counters.blockBytes += classSize;
+      counters = pool.smallCounters;
     } else {
       large = true;
       if (!pool.large.canEverHold(size)) throw this.largeLimitError(pool, size);
       const arena = pool.large.allocate(size, 'HybridMemoryPool.allocate');
       const blockBytes = pool.large.roundedBytes(size);
       handle = createHandle(this.nextHandleId++, size, alignment, device, this, pool, null, 0, arena, pool.large.lastOffset, blockBytes);
-      const counters = pool.largeCounters;
-      counters.totalAllocated += size;
-      counters.currentAllocated += size;
-      if (counters.currentAllocated > counters.peakAllocated) counters.peakAllocated = counters.currentAllocated;
-      counters.allocationCount++;
-      counters.blockBytes += blockBytes;
+      counters = pool.largeCounters;
     }
-    const counters = pool.counters;
+    // Zeroed before any counter moves, so a failure can give the block back and leave the pool as it was.
+    if (zero) this.zeroNew(handle, known === null);
+    if (known === null) this.addDevicePool(pool);
     counters.totalAllocated += size;
     counters.currentAllocated += size;
     if (counters.currentAllocated > counters.peakAllocated) counters.peakAllocated = counters.currentAllocated;
     counters.allocationCount++;
     counters.blockBytes += handle.blockBytes;
+    const deviceCounters = pool.counters;
+    deviceCounters.totalAllocated += size;
+    deviceCounters.currentAllocated += size;
+    if (deviceCounters.currentAllocated > deviceCounters.peakAllocated) deviceCounters.peakAllocated = deviceCounters.currentAllocated;
+    deviceCounters.allocationCount++;
+    deviceCounters.blockBytes += handle.blockBytes;
     const totals = this.totals;
     totals.currentAllocated += size;
     if (totals.currentAllocated > totals.peakAllocated) totals.peakAllocated = totals.currentAllocated;
-    if (this.zeroOnAllocate) this.zero(handle);
     if (this.trackingRank !== 0) this.tracker!.onAllocate(handle, large, this.allocate);
-    if (counters.currentAllocated >= pool.pressureUp) this.updatePressure(pool);
+    if (deviceCounters.currentAllocated >= pool.pressureUp) this.updatePressure(pool);
     return handle;
   }
 
-  /** allocate() followed by zeroing the block. */
+  /**
+   * allocate() with the block zeroed. The zeroing happens inside allocate(), before
+   * the block is counted, so a device that cannot zero leaves the pool as it was.
+   */
   allocateZeroed(size: number, alignment = 64, device = 'cpu'): MemoryHandle {
-    const handle = this.allocate(size, alignment, device);
-    if (!this.zeroOnAllocate) this.zero(handle);
-    return handle;
+    this.zeroNext = true;
+    return this.allocate(size, alignment, device);
   }
 
   /** Returns a block to the pool; the handle and every view of it stop working. */
@@ -236,6 +245,7 @@ export class HybridMemoryPool {
 
   /** Fragmentation over every device (or one). See FragmentationMetrics for the definitions. */
   getFragmentation(device?: string): FragmentationMetrics {
+    checkDeviceOption('HybridMemoryPool.getFragmentation', device);
     let freeBytes = 0;
     let largest = 0;
     let current = 0;
@@ -280,6 +290,7 @@ export class HybridMemoryPool {
 
   /** Pressure level of one device (or the highest over all). */
   getPressureLevel(device?: string): PressureLevel {
+    checkDeviceOption('HybridMemoryPool.getPressureLevel', device);
     let index = 0;
     for (const pool of this.devices.values()) if (device === undefined || pool.device === device) index = Math.max(index, pool.pressureIndex);
     return pressureLevels[index]!;
@@ -312,9 +323,10 @@ export class HybridMemoryPool {
     const tracker = this.requireLeakTracker('HybridMemoryPool.detectLeaks');
     if (this.disposed) throw new DisposedError('HybridMemoryPool.detectLeaks', `memory pool #${this.id}`);
     const threshold = thresholdMs ?? this.config.tracking.leakThresholdMs;
-    if (typeof threshold !== 'number' || !(threshold >= 0)) {
-      throw outOfRange('HybridMemoryPool.detectLeaks', `thresholdMs must be a number ≥ 0, got ${String(threshold)}`);
+    if (typeof threshold !== 'number') {
+      throw invalidArgument('HybridMemoryPool.detectLeaks', `thresholdMs must be a number, got ${describe(threshold)}`);
     }
+    if (!(threshold >= 0)) throw outOfRange('HybridMemoryPool.detectLeaks', `thresholdMs must be a number ≥ 0, got ${threshold}`);
     const leaks = tracker.scan(threshold);
     return {
       leaks,
@@ -352,9 +364,15 @@ export class HybridMemoryPool {
         if (buffer) pool.backend.detachBlockBuffer!(buffer);
       }
       pool.views.clear();
-      pool.small.region.releaseAll();
+      pool.small.releaseAll();
       pool.large.releaseAll();
+      // The blocks went with their arenas: metrics must not keep reporting them as live or free.
+      pool.smallCounters.releaseLive();
+      pool.largeCounters.releaseLive();
+      pool.counters.releaseLive();
+      pool.armPressure(0);
     }
+    this.totals.currentAllocated = 0;
     this.pressureCallbacks.clear();
   }
 
@@ -367,23 +385,25 @@ export class HybridMemoryPool {
     return this.devices.values();
   }
 
-  private devicePool(device: string): DevicePool {
-    let pool = this.devices.get(device);
-    if (pool) return pool;
+  /** A pool for a device not seen yet; addDevicePool records it once an allocation on it succeeded. */
+  private createDevicePool(device: string): DevicePool {
     if (typeof device !== 'string') {
       throw invalidArgument('HybridMemoryPool.allocate', `device must be a device id string like "cpu", got ${describe(device)}`);
     }
     const backend = getMemoryBackend(device, 'HybridMemoryPool.allocate');
-    pool = new DevicePool(device, this.devices.size, backend, this.config);
-    if (this.tracker) this.tracker.deviceNames[pool.deviceIndex] = device;
+    const pool = new DevicePool(device, this.devices.size, backend, this.config);
     if (this.tracker && this.config.tracking.enablePressureDetection) pool.armPressure(0);
-    this.devices.set(device, pool);
-    if (device === 'cpu') this.cpu = pool;
     return pool;
   }
 
+  private addDevicePool(pool: DevicePool): void {
+    if (this.tracker) this.tracker.deviceNames[pool.deviceIndex] = pool.device;
+    this.devices.set(pool.device, pool);
+    if (pool.device === 'cpu') this.cpu = pool;
+  }
+
   private releaseBlock(pool: DevicePool, size: number, slab: Slab | null, slot: number, arena: Arena, offset: number, blockBytes: number): void {
-    let counters;
+    let counters: Counters;
     if (slab !== null) {
       pool.small.free(slab, slot);
       counters = pool.smallCounters;
@@ -410,10 +430,26 @@ export class HybridMemoryPool {
     this.releaseBlock(record.devicePool, record.size, record.slab, record.slot, record.arena, record.offset, record.blockBytes);
   }
 
-  private zero(handle: MemoryHandle): void {
-    const backend = handle.devicePool.backend;
-    if (backend.fill) backend.fill(handle.arena.memory, handle.offset, handle.size, 0);
-    else handle.asUint8Array().fill(0);
+  /** Zeroes a block not yet counted; if the device fails, the block (and a new device's arenas) go back first. */
+  private zeroNew(handle: MemoryHandle, newDevice: boolean): void {
+    const pool = handle.devicePool;
+    try {
+      const backend = pool.backend;
+      if (backend.fill) backend.fill(handle.arena.memory, handle.offset, handle.size, 0);
+      else handle.asUint8Array().fill(0);
+    } catch (error) {
+      handle.state = DEALLOCATED;
+      if (handle.blockBuffer !== null) detachViews(pool, handle.blockBuffer, handle.bufferRef);
+      handle.blockBuffer = null;
+      handle.bufferRef = null;
+      if (handle.slab !== null) pool.small.free(handle.slab, handle.slot);
+      else pool.large.free(handle.arena, handle.offset, handle.blockBytes);
+      if (newDevice) {
+        pool.small.releaseAll();
+        pool.large.releaseAll();
+      }
+      throw error;
+    }
   }
 
   private updatePressure(pool: DevicePool): void {
@@ -478,6 +514,14 @@ export class HybridMemoryPool {
     return tracker;
   }
 
+  private zeroError(pool: DevicePool): Error {
+    return new BitNetError(
+      ErrorCode.UNSUPPORTED,
+      'HybridMemoryPool.allocate',
+      `blocks of device "${pool.device}" cannot be zeroed: its memory backend has no fill() and is not host-visible`,
+    );
+  }
+
   private sizeError(size: unknown): Error {
     if (typeof size !== 'number') return invalidArgument('HybridMemoryPool.allocate', `size must be a number, got ${describe(size)}`);
     return outOfRange('HybridMemoryPool.allocate', `size must be a positive safe integer, got ${size}`);
@@ -509,9 +553,17 @@ export class HybridMemoryPool {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (typeof value === 'bigint') return `a bigint (${value}n)`;
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   if (typeof value === 'string') return JSON.stringify(value);
   return String(value);
+}
+
+/** Optional device filters take a device id string; anything else is a caller bug, not "no such device". */
+function checkDeviceOption(op: string, device: unknown): void {
+  if (device !== undefined && typeof device !== 'string') {
+    throw invalidArgument(op, `device must be a device id string like "cpu", got ${describe(device)}`);
+  }
 }
 
 let defaultPool: HybridMemoryPool | null = null;

@@ -17,7 +17,29 @@ export const pressureLevels: readonly PressureLevel[] = ['none', 'low', 'medium'
  * With t = 0.8: 0.5, 0.7, 0.8, 0.95.
  */
 export function pressureRatios(threshold: number): number[] {
-  return [0, 0.625 * threshold, 0.875 * threshold, threshold, threshold + 0.75 * (1 - threshold)];
+  // Rounded to 12 significant digits: the float products carry noise such as
+  // 0.875 × 0.8 = 0.7000000000000001, which would move the documented 0.7 boundary.
+  return [0, 0.625 * threshold, 0.875 * threshold, threshold, threshold + 0.75 * (1 - threshold)].map(tidy);
+}
+
+function tidy(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+/**
+ * Byte counts where each level starts for a device with `limit` bytes: the
+ * smallest whole byte count at or above ratio × limit, so comparisons against
+ * currentAllocated (an integer) are exact and a boundary is inclusive (700 of
+ * 1000 bytes is medium with t = 0.8). A product within float noise (relative
+ * 1e-12) of a whole number is taken as that number, so 0.7000000000000001 × 1000
+ * cannot push the boundary to 701.
+ */
+export function pressureThresholdBytes(threshold: number, limit: number): number[] {
+  return pressureRatios(threshold).map((ratio) => {
+    const bytes = ratio * limit;
+    const nearest = Math.round(bytes);
+    return Math.abs(bytes - nearest) <= bytes * 1e-12 ? nearest : Math.ceil(bytes);
+  });
 }
 
 export function pressureIndexOf(ratio: number, ratios: readonly number[]): number {

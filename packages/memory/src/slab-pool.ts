@@ -133,6 +133,12 @@ export class SlabPool {
     return released;
   }
 
+  /** Forgets every slab and frees every arena of the region (a failed first allocation, or dispose). */
+  releaseAll(): void {
+    this.classes.length = 0;
+    this.region.releaseAll();
+  }
+
   /** Bytes of free blocks inside slabs (usable only by their own class). */
   freeSlabBytes(): number {
     let free = 0;

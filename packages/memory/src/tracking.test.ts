@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HybridMemoryPool, type LeakCallback, type MemoryHandle, type PressureEvent } from './index.js';
+import { HybridMemoryPool, type LeakCallback, type MemoryHandle, type PressureEvent, pressureRatios } from './index.js';
 
 const pools: HybridMemoryPool[] = [];
 function pool(config: ConstructorParameters<typeof HybridMemoryPool>[0]): HybridMemoryPool {
@@ -69,6 +69,32 @@ describe('tracking', () => {
       expect(warnings.some((message) => message.includes('pressure callback threw: boom'))).toBe(true);
       expect(p.getPressureLevel()).toBe('none');
     });
+  });
+
+  it('pressure boundaries are inclusive at the exact documented ratios (0.5 / 0.7 / 0.8 / 0.95 of the limit)', () => {
+    expect(pressureRatios(0.8)).toEqual([0, 0.5, 0.7, 0.8, 0.95]);
+    for (const [bytes, level] of [
+      [499, 'none'],
+      [500, 'low'],
+      [699, 'low'],
+      [700, 'medium'],
+      [799, 'medium'],
+      [800, 'high'],
+      [949, 'high'],
+      [950, 'critical'],
+    ] as const) {
+      const p = pool({ memoryLimit: 1000, trackingConfig: { level: 'basic' } });
+      p.allocate(bytes);
+      expect(p.getPressureLevel(), `${bytes} of 1000 bytes`).toBe(level);
+    }
+    // Going down: a level holds while use stays at or above its boundary.
+    const p = pool({ memoryLimit: 1000, trackingConfig: { level: 'basic' } });
+    const a = p.allocate(700);
+    const b = p.allocate(100);
+    expect(p.getPressureLevel()).toBe('high');
+    p.deallocate(b);
+    expect(p.getPressureLevel()).toBe('medium');
+    p.deallocate(a);
   });
 
   it('detailed metrics: histogram, timeline, fragmentation and pattern suggestions', () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type BenchReport, renderHtmlReport } from '../report.js';
-import { type CommandIO, UsageError } from '../io.js';
+import { type CommandIO, UsageError, fileError } from '../io.js';
 
 export const benchHelp = `Usage: bitnet bench [suite…] [--out <dir>] [--list] [--json]
 
@@ -93,9 +93,13 @@ export async function bench(
   }
   const reports = [...new Set(chosen.map((suite) => suite.packageDir))].flatMap((dir) => readReports(dir, started));
   const outDir = path.resolve(options.out ?? path.join(root, 'bench-results'));
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(reports, null, 2)}\n`);
-  fs.writeFileSync(path.join(outDir, 'bench.html'), renderHtmlReport(reports));
+  try {
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(reports, null, 2)}\n`);
+    fs.writeFileSync(path.join(outDir, 'bench.html'), renderHtmlReport(reports));
+  } catch (error) {
+    throw fileError('bench', 'write the report to', outDir, error);
+  }
   if (options.json) io.out(`${JSON.stringify(reports, null, 2)}\n`);
   else io.out(`${reports.length} suite report(s) → ${path.join(outDir, 'bench.html')} and bench.json\n`);
   return failures ? 1 : 0;

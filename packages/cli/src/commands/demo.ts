@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectDevice } from '@bitnet/device';
+import { invalidArgument } from '@bitnet/errors';
 import { getDefaultPool } from '@bitnet/memory';
 import { PaddingStrategy, SequenceManager, TruncationStrategy, createProcessingSummary } from '@bitnet/sequence';
 import { BitLinear, BitNetTensor, add, leakedStorageCount, matmul, rmsNorm, silu } from '@bitnet/tensor';
 import { findLlama3TokenizerFiles, loadTokenizer } from '@bitnet/tokenizer';
-import { type CommandIO, progress } from '../io.js';
+import { type CommandIO, fileError, progress } from '../io.js';
 
 export const demoHelp = `Usage: bitnet demo [--text <file>] [--blocks N] [--dim N] [--json]
 
@@ -45,7 +46,25 @@ interface Block {
   downF32: BitNetTensor;
 }
 
+/** The text to run, read before anything is printed so a bad --text fails cleanly. */
+function readText(file: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    throw fileError('demo', 'read the text file', file, error);
+  }
+  if (stat.isDirectory()) throw invalidArgument('demo', `--text ${file} is a folder; give a text file`, { details: { path: file } });
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw fileError('demo', 'read the text file', file, error);
+  }
+}
+
 export async function demo(io: CommandIO, options: { text?: string; blocks: number; dim: number; json: boolean }): Promise<number> {
+  const textPath = options.text ?? defaultText();
+  const text = readText(textPath);
   const say = (line = '') => {
     if (!options.json) io.out(`${line}\n`);
   };
@@ -57,11 +76,10 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
     return result;
   };
 
-  say('bitnet demo — 1.58-bit BitLinear blocks on real text, end to end\n');
-
-  // 1. Device.
+  // 1. Device, chosen before the first line is printed (it fails when no device works).
   const selection = selectDevice({ log: () => {} });
   const device = selection.device;
+  say('bitnet demo — 1.58-bit BitLinear blocks on real text, end to end\n');
   say(`device     ${device.id}: ${device.name}`);
   say(`           ${selection.reason}${selection.skipped.length ? `; skipped ${selection.skipped.map((s) => `${s.candidate} (${s.reason})`).join(', ')}` : ''}`);
   if (device.capabilities.simd) say(`           kernels ${device.capabilities.simd.tier}, ${device.capabilities.computeUnits} threads, ${(device.capabilities.memoryBytes / 2 ** 30).toFixed(1)} GiB`);
@@ -77,8 +95,6 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
   say(`tokenizer  LLaMA-3, ${tokenizer.vocabSize.toLocaleString('en')} tokens, loaded in ${ms(timings['tokenizer load']!)}`);
 
   // 3. Text → token sequences, one per paragraph.
-  const textPath = options.text ?? defaultText();
-  const text = fs.readFileSync(textPath, 'utf8');
   const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p.length > 0);
   const encodings = await time('tokenize', () => tokenizer.encodeBatch(paragraphs));
   const totalTokens = encodings.reduce((sum, e) => sum + e.ids.length, 0);

@@ -1,4 +1,5 @@
-import { getBackendStatus, listDevices, selectDevice } from '@bitnet/device';
+import { type DeviceSelection, getBackendStatus, listDevices, selectDevice } from '@bitnet/device';
+import { isBitNetError } from '@bitnet/errors';
 import { getNativeLoadInfo, runtimeKey } from '@bitnet/native';
 import type { CommandIO } from '../io.js';
 
@@ -17,7 +18,16 @@ const size = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed
 
 export async function info(io: CommandIO, options: { json: boolean; bandwidth: boolean }): Promise<number> {
   const backends = getBackendStatus();
-  const selection = selectDevice({ log: () => {} });
+  // With no usable device the report still shows every backend and why it is unavailable
+  // (e.g. a bad BITNET_NUM_THREADS), then the command fails.
+  let selection: DeviceSelection | null = null;
+  let unavailable: { code: string; message: string } | null = null;
+  try {
+    selection = selectDevice({ log: () => {} });
+  } catch (error) {
+    if (!isBitNetError(error)) throw error;
+    unavailable = { code: error.code, message: error.message };
+  }
   const loaded = getNativeLoadInfo().at(-1)!;
   const devices = [];
   for (const device of listDevices()) {
@@ -33,18 +43,23 @@ export async function info(io: CommandIO, options: { json: boolean; bandwidth: b
     runtime: runtimeKey(),
     node: process.version,
     native: { source: loaded.source, location: loaded.location },
-    selected: { id: selection.device.id, reason: selection.reason, skipped: selection.skipped },
+    selected: selection ? { id: selection.device.id, reason: selection.reason, skipped: selection.skipped } : null,
+    ...(unavailable ? { error: unavailable } : {}),
     backends,
     devices,
   };
+  const failed = () => {
+    io.err(`bitnet info: no usable device: ${unavailable!.message} (${unavailable!.code})\n`);
+    return 1;
+  };
   if (options.json) {
     io.out(`${JSON.stringify(report, null, 2)}\n`);
-    return 0;
+    return unavailable ? failed() : 0;
   }
   const lines: string[] = [];
   lines.push(`runtime        ${report.runtime}, Node.js ${report.node}`);
   lines.push(`native addon   ${loaded.source} ${loaded.location}`);
-  lines.push(`selected       ${selection.device.id} — ${selection.reason}`);
+  lines.push(selection ? `selected       ${selection.device.id} — ${selection.reason}` : 'selected       none (see the backends below)');
   lines.push('backends');
   for (const backend of backends) {
     lines.push(`  ${backend.available ? '✓' : '✗'} ${backend.kind.padEnd(6)} ${backend.available ? 'available' : backend.reason}`);
@@ -64,5 +79,5 @@ export async function info(io: CommandIO, options: { json: boolean; bandwidth: b
     }
   }
   io.out(`${lines.join('\n')}\n`);
-  return 0;
+  return unavailable ? failed() : 0;
 }

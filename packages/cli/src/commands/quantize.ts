@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BitNetError, ErrorCode } from '@bitnet/errors';
+import { BitNetError, ErrorCode, invalidArgument } from '@bitnet/errors';
 import { BitNetDType, BitNetTensor, SafetensorsFile, quantize158, writeSafetensors } from '@bitnet/tensor';
-import { type CommandIO, UsageError, progress } from '../io.js';
+import { type CommandIO, UsageError, fileError, progress, statOrNull } from '../io.js';
 
 export const quantizeHelp = `Usage: bitnet quantize <in.safetensors> <out.safetensors> [options]
 
@@ -41,6 +41,24 @@ interface TensorReport {
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 
+function checkInput(file: string): void {
+  const stat = statOrNull('quantize', file);
+  if (!stat) throw new BitNetError(ErrorCode.FILE_NOT_FOUND, 'quantize', `the input ${file} does not exist`, { details: { path: file } });
+  if (stat.isDirectory()) throw invalidArgument('quantize', `the input ${file} is a folder; give a .safetensors file`, { details: { path: file } });
+}
+
+function checkOutput(file: string): void {
+  if (statOrNull('quantize', file)?.isDirectory()) {
+    throw invalidArgument('quantize', `the output ${file} is a folder; give a file path such as ${path.join(file, 'model.ternary.safetensors')}`, { details: { path: file } });
+  }
+  const folder = path.dirname(path.resolve(file));
+  const stat = statOrNull('quantize', folder);
+  if (!stat) {
+    throw new BitNetError(ErrorCode.FILE_NOT_FOUND, 'quantize', `the folder of the output ${file} does not exist: ${folder} (create it first)`, { details: { path: file, folder } });
+  }
+  if (!stat.isDirectory()) throw invalidArgument('quantize', `the output ${file} cannot be written: ${folder} is a file, not a folder`, { details: { path: file, folder } });
+}
+
 export async function quantize(
   io: CommandIO,
   options: { input: string; output: string; layout: 'i2_r4' | 'tq2_0' | 'tq1_0'; granularity: 'tensor' | 'row' | 'group'; groupSize?: number; minElements: number; json: boolean },
@@ -48,7 +66,16 @@ export async function quantize(
   if (path.resolve(options.input) === path.resolve(options.output)) {
     throw new UsageError('the output must be another file than the input (the input is read while the output is written)');
   }
-  const reader = await SafetensorsFile.open(options.input);
+  // Both paths are checked before anything is read or written, so errors name the user's paths (not the
+  // temporary file the write goes through) and a failed call creates no file.
+  checkInput(options.input);
+  checkOutput(options.output);
+  let reader: SafetensorsFile;
+  try {
+    reader = await SafetensorsFile.open(options.input);
+  } catch (error) {
+    throw fileError('quantize', 'read the input', options.input, error);
+  }
   const outputs = new Map<string, BitNetTensor>();
   const plan: Record<string, { layout: string; shape: number[]; dtype: string; granularity: string; groupSize?: number; weightGroupSize?: number }> = {};
   const groupSize = options.granularity === 'group' ? (options.groupSize ?? 256) : undefined;
@@ -123,7 +150,11 @@ export async function quantize(
     }
     bar.done();
     const metadata = { ...reader.metadata, 'bitnet.quantization': JSON.stringify(plan), 'bitnet.format': 'ternary-packed' };
-    await writeSafetensors(options.output, outputs, metadata);
+    try {
+      await writeSafetensors(options.output, outputs, metadata);
+    } catch (error) {
+      throw fileError('quantize', 'write the output', options.output, error);
+    }
   } finally {
     for (const tensor of outputs.values()) if (!tensor.isDisposed) tensor.dispose();
     await reader.close();
