@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HybridMemoryPool } from '@bitnet/memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BitNetTensor, SafetensorsFile, deserializeSafetensors, readSafetensors, serializeSafetensors, setDefaultTensorPool, writeSafetensors } from './index.js';
@@ -91,7 +92,8 @@ describe('safetensors', () => {
     ['header length past the end', build({}, new Uint8Array(0), 1000n), /header length 1000 runs past the end/],
     ['huge header length', build({}, new Uint8Array(0), 1n << 40n), /exceeds the .*limit/],
     ['invalid JSON', (() => { const b = build({ a: 1 }, new Uint8Array(0)); b[9] = 0x7b; b[10] = 0x7b; return b; })(), /not valid UTF-8 JSON/],
-    ['unknown dtype', build({ x: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /dtype "F64", which @bitnet\/tensor does not support/],
+    ['unknown dtype', build({ x: { dtype: 'Q7', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /dtype "Q7", which is not a safetensors dtype @bitnet\/tensor knows/],
+    ['F64 size mismatch', build({ x: { dtype: 'F64', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8)), /\(F64 \[2\]\) needs 16 bytes but data_offsets \[0, 8\] span 8/],
     ['size mismatch', build({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32), /needs 12 bytes but data_offsets \[0, 8\] span 8/],
     ['out of range', build({ x: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32), /ends at data byte 12, past the 8-byte data section/],
     ['overlap', build({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, y: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32), /overlaps/],
@@ -107,6 +109,49 @@ describe('safetensors', () => {
       expect(() => deserializeSafetensors(bytes)).toThrow(message);
     });
   }
+
+  it("reads files written by Python's safetensors (torch) value for value", async () => {
+    // Fixtures made with safetensors 0.8.0 / torch 2.11 (testing/fixtures/README.md).
+    const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testing', 'fixtures');
+    const expected = JSON.parse(await fs.readFile(path.join(fixtures, 'python-torch.expected.json'), 'utf8')) as Record<string, { dtype: string; shape: number[]; values: number[] }>;
+    const torchNames: Record<string, string> = { 'torch.float32': 'F32', 'torch.float16': 'F16', 'torch.bfloat16': 'BF16', 'torch.int8': 'I8', 'torch.int16': 'I16', 'torch.int32': 'I32', 'torch.uint8': 'U8', 'torch.bool': 'Bool' };
+    const { tensors, metadata } = await readSafetensors(path.join(fixtures, 'python-torch.safetensors'));
+    expect(metadata).toEqual({ format: 'pt', source: 'python safetensors' });
+    expect([...tensors.keys()].sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, e] of Object.entries(expected)) {
+      const t = tensors.get(name)!;
+      expect(t.dtype.name).toBe(torchNames[e.dtype]);
+      expect(t.shape).toEqual(e.shape);
+      expect(t.toFlatArray()).toEqual(e.values);
+    }
+    // Round trip: our bytes for the same tensors equal Python's file byte for byte past the header.
+    const original = await fs.readFile(path.join(fixtures, 'python-torch.safetensors'));
+    const n = Number(new DataView(original.buffer, original.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(original.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets?: [number, number] }>;
+    for (const [name, t] of tensors) {
+      const [begin, end] = header[name]!.data_offsets!;
+      expect(Buffer.from(t.rawBytes())).toEqual(original.subarray(8 + n + begin, 8 + n + end));
+    }
+    for (const t of tensors.values()) t.dispose();
+  });
+
+  it('opens a file with tensors of dtypes it cannot hold (I64), loads the others, and names the dtype for those', async () => {
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testing', 'fixtures', 'python-torch-i64.safetensors');
+    const reader = await SafetensorsFile.open(file);
+    expect(reader.names).toEqual(['f32', 'i64']);
+    expect(reader.unsupported).toEqual([{ name: 'i64', dtype: 'I64', shape: [3], begin: expect.any(Number), end: expect.any(Number) }]);
+    const f32 = await reader.load('f32');
+    expect(f32.toFlatArray()).toEqual([1.5, 2.5]);
+    f32.dispose();
+    await expect(reader.load('i64')).rejects.toMatchObject({ code: 'ERR_BITNET_UNSUPPORTED', message: expect.stringContaining('tensor "i64" has dtype I64, which @bitnet/tensor does not support') });
+    await reader.close();
+    await expect(readSafetensors(file)).rejects.toMatchObject({ code: 'ERR_BITNET_UNSUPPORTED' });
+    const only = await readSafetensors(file, { names: ['f32'] });
+    expect(only.tensors.get('f32')!.toFlatArray()).toEqual([1.5, 2.5]);
+    for (const t of only.tensors.values()) t.dispose();
+    const bytes = new Uint8Array(await fs.readFile(file));
+    expect(() => deserializeSafetensors(bytes)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED' }));
+  });
 
   it('a missing file is ERR_BITNET_FILE_NOT_FOUND', async () => {
     await expect(SafetensorsFile.open(path.join(dir, 'nope.safetensors'))).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_NOT_FOUND' });

@@ -26,8 +26,24 @@ export interface SafetensorsEntry {
   end: number;
 }
 
+/** A tensor whose dtype the file format knows but @bitnet/tensor does not hold (F64, I64, …): listed, not loadable. */
+export interface UnsupportedSafetensorsEntry {
+  name: string;
+  /** The file's dtype string, e.g. "I64". */
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
 export interface SafetensorsHeader {
   entries: Map<string, SafetensorsEntry>;
+  /**
+   * Tensors of dtypes the format defines but BitNetDType does not (checkpoints often carry an I64
+   * `position_ids` or an F64 buffer): their byte ranges are validated like the others', so the rest
+   * of the file opens and loads; loading one of these is ERR_BITNET_UNSUPPORTED.
+   */
+  unsupported: Map<string, UnsupportedSafetensorsEntry>;
   metadata: Record<string, string>;
   /** Byte position of the data section in the file. */
   dataOffset: number;
@@ -35,6 +51,16 @@ export interface SafetensorsHeader {
 
 function formatError(message: string, source: string): BitNetError {
   return new BitNetError(ErrorCode.FILE_FORMAT, 'safetensors', `${source}: ${message}`, { details: { source } });
+}
+
+/** Element sizes of the safetensors dtypes that have no BitNetDType. */
+const UNSUPPORTED_ELEMENT_BYTES: Record<string, number> = { F64: 8, I64: 8, U64: 8, U32: 4, U16: 2, F8_E4M3: 1, F8_E5M2: 1 };
+const SUPPORTED_NAMES = 'F32, F16, BF16, I8, I16, I32, U8, BOOL';
+
+function unsupportedError(op: string, source: string, entry: UnsupportedSafetensorsEntry): BitNetError {
+  return new BitNetError(ErrorCode.UNSUPPORTED, op, `${source}: tensor "${entry.name}" has dtype ${entry.dtype}, which @bitnet/tensor does not support (${SUPPORTED_NAMES}); the file's other tensors load`, {
+    details: { source, name: entry.name, dtype: entry.dtype },
+  });
 }
 
 /** Parses and validates a header given its JSON bytes and the size of the data section. */
@@ -47,6 +73,7 @@ export function parseSafetensorsHeader(json: Uint8Array, dataBytes: number, sour
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw formatError('header JSON is not an object', source);
   const entries = new Map<string, SafetensorsEntry>();
+  const unsupported = new Map<string, UnsupportedSafetensorsEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -59,18 +86,20 @@ export function parseSafetensorsHeader(json: Uint8Array, dataBytes: number, sour
     const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string') throw formatError(`entry "${name}" has no dtype`, source);
     const type = BitNetDType.fromSafetensors(dtype);
-    if (!type) throw formatError(`entry "${name}" has dtype ${formatValue(dtype)}, which @bitnet/tensor does not support (F32, F16, BF16, I8, I16, I32, U8, BOOL)`, source);
+    const otherBytes = Object.prototype.hasOwnProperty.call(UNSUPPORTED_ELEMENT_BYTES, dtype) ? UNSUPPORTED_ELEMENT_BYTES[dtype]! : 0;
+    if (!type && !otherBytes) throw formatError(`entry "${name}" has dtype ${formatValue(dtype)}, which is not a safetensors dtype @bitnet/tensor knows (${SUPPORTED_NAMES}; listed but not loadable: ${Object.keys(UNSUPPORTED_ELEMENT_BYTES).join(', ')})`, source);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw formatError(`entry "${name}" has an invalid shape ${formatValue(shape)}`, source);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0) || offsets[0] > offsets[1])
       throw formatError(`entry "${name}" has invalid data_offsets ${formatValue(offsets)}`, source);
     const [begin, end] = offsets as [number, number];
-    const expected = type.byteLength(numelOf(shape));
+    const expected = type ? type.byteLength(numelOf(shape)) : otherBytes * numelOf(shape);
     if (end - begin !== expected)
-      throw formatError(`entry "${name}" (${type.name} ${formatShape(shape)}) needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`, source);
+      throw formatError(`entry "${name}" (${type ? type.name : dtype} ${formatShape(shape)}) needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`, source);
     if (end > dataBytes) throw formatError(`entry "${name}" ends at data byte ${end}, past the ${dataBytes}-byte data section (truncated file?)`, source);
-    entries.set(name, { name, dtype: type, shape: [...shape], begin, end });
+    if (type) entries.set(name, { name, dtype: type, shape: [...shape], begin, end });
+    else unsupported.set(name, { name, dtype, shape: [...shape], begin, end });
   }
-  const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const sorted = [...entries.values(), ...unsupported.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let position = 0;
   for (const entry of sorted) {
     if (entry.begin < position) throw formatError(`entry "${entry.name}" at [${entry.begin}, ${entry.end}] overlaps the previous tensor (ending at ${position})`, source);
@@ -78,7 +107,7 @@ export function parseSafetensorsHeader(json: Uint8Array, dataBytes: number, sour
     position = entry.end;
   }
   if (position !== dataBytes) throw formatError(`the data section has ${dataBytes} bytes but the tensors cover ${position}`, source);
-  return { entries, metadata, dataOffset: 0 };
+  return { entries, unsupported, metadata, dataOffset: 0 };
 }
 
 function headerLength(prefix: Uint8Array, total: number, source: string): number {
@@ -279,11 +308,16 @@ export class SafetensorsFile {
     }
   }
 
-  get names(): string[] { return [...this.header.entries.keys()]; }
+  /** Every tensor in the file, those of unsupported dtypes last (see `unsupported`). */
+  get names(): string[] { return [...this.header.entries.keys(), ...this.header.unsupported.keys()]; }
+  /** The tensors whose dtype @bitnet/tensor cannot hold (I64, F64, …), with the file's dtype string. */
+  get unsupported(): UnsupportedSafetensorsEntry[] { return [...this.header.unsupported.values()].map((e) => ({ ...e, shape: [...e.shape] })); }
   get metadata(): Record<string, string> { return { ...this.header.metadata }; }
 
   info(name: string): SafetensorsEntry {
     const entry = this.header.entries.get(name);
+    const other = entry ? undefined : this.header.unsupported.get(name);
+    if (other) throw unsupportedError('safetensors', this.file, other);
     if (!entry) throw new BitNetError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `${this.file} has no tensor "${name}" (it has ${this.names.slice(0, 8).join(', ')}${this.names.length > 8 ? ', …' : ''})`);
     return entry;
   }
@@ -351,6 +385,8 @@ export function deserializeSafetensors(bytes: Uint8Array, options: LoadOptions =
   if (!(bytes instanceof Uint8Array)) throw invalidArgument('deserializeSafetensors', `bytes must be a Uint8Array (or Buffer), got ${formatValue(bytes)}`);
   const n = headerLength(bytes, bytes.byteLength, 'buffer');
   const header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.byteLength - 8 - n);
+  const [other] = header.unsupported.values();
+  if (other) throw unsupportedError('deserializeSafetensors', 'buffer', other);
   const tensors = new Map<string, BitNetTensor>();
   try {
     for (const entry of header.entries.values())
