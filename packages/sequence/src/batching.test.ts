@@ -63,6 +63,13 @@ describe('createBatches', () => {
   it('a sequence longer than the token budget is an error', () => {
     expect(() => createBatches([10, 5000], { maxTokens: 4096 })).toThrow(/sequence 1 has 5000 tokens/);
   });
+
+  it('null options mean none (typed errors name what is missing), non-objects are rejected', () => {
+    expect(() => createBatches([1, 2], null as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[createBatches] needs maxTokens, maxBatchSize or both' }));
+    expect(() => createBatches([1, 2], 'x' as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringMatching(/^\[createBatches\] options must be an object/) }));
+    expect(analyzeBatchLengths([1, 2, 3], null as never)).toEqual(analyzeBatchLengths([1, 2, 3]));
+    expect(() => analyzeBatchLengths([1], 3 as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+  });
 });
 
 describe('bucketByLength', () => {

@@ -2,7 +2,7 @@ import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import { sequenceLengths } from './lengths.js';
 import { createRandom, shuffleInPlace } from './random.js';
 import type { TokenSequence } from './types.js';
-import { checkPositiveInteger } from './validation.js';
+import { checkPositiveInteger, optionsObject } from './validation.js';
 
 export interface BatchingOptions {
   /** Token budget per batch: rows × padded length must not exceed it. */
@@ -86,6 +86,7 @@ function findBucket(bounds: readonly number[], length: number): number {
  */
 export function createBatches(sequences: readonly TokenSequence[] | ArrayLike<number>, options: BatchingOptions = {}): TokenBatch[] {
   const op = 'createBatches';
+  options = optionsObject(op, options);
   const lengths = sequenceLengths(op, sequences);
   const strategy = options.strategy ?? (options.boundaries ? 'bucketed' : 'sorted');
   if (strategy !== 'sorted' && strategy !== 'bucketed' && strategy !== 'sequential') {

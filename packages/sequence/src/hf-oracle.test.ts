@@ -253,6 +253,30 @@ describe('truncation and padding equal HF tokenizers@0.23.2', () => {
     expect(seen.multiplePaddedPairs).toBeGreaterThan(50);
   });
 
+  it('maxLength equal to the special tokens: only those tokens, whatever the strategy, like HF', async () => {
+    let compared = 0;
+    for (const template of ['bert', 'llama'] as const) {
+      for (const truncation of ['truncate-right', 'truncate-left', 'longest-first', 'only-first', 'only-second'] as const) {
+        for (const [inputs, maxLength] of [
+          [[[1, 2, 3, 4], [7]], TEMPLATES[template].added[0]],
+          [[[[1, 2, 3, 4], [5, 6]], [[8], [9, 10, 11]]], TEMPLATES[template].added[1]],
+        ] as Array<[Case['inputs'], number]>) {
+          const c: Case = { inputs, template, maxLength, truncation, direction: 'right', padding: 'longest-in-batch', fixedExtra: 0, side: 'right', multiple: undefined, padId: 0, padTypeId: 0, overflow: false, stride: 0 };
+          const expected = await hfMainRows(c);
+          if (expected instanceof Error) throw expected;
+          const ours = rowsOf(managerFor(c), c.inputs);
+          expect(ours.rows.length).toBe(expected.length);
+          for (let i = 0; i < expected.length; i++) {
+            expect(expected[i].ids.length).toBe(maxLength);
+            expectSameRow(ours.rows[i], expected[i]);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBe(40);
+  });
+
   it('LongestFirst kept lengths on a grid: every length pair 1..18, max lengths 1..16 over the template, both directions', async () => {
     let compared = 0;
     let oldRuleDiffers = 0;

@@ -11,6 +11,7 @@ import {
   paddingMask,
   positionIds,
   SequenceManager,
+  toAdditiveMask,
 } from './index.js';
 
 describe('masks', () => {
@@ -50,6 +51,21 @@ describe('masks', () => {
         },
       ),
       { numRuns: 100, seed: 5 },
+    );
+  });
+
+  it('treat null options as none and give typed errors for a bad mask or one too large to allocate', () => {
+    const batch = new SequenceManager().processBatch([[1, 2], [3]]);
+    expect(attentionMask4d(batch, null as never)).toEqual(attentionMask4d(batch));
+    expect(additiveAttentionMask(batch, null as never)).toEqual(additiveAttentionMask(batch));
+    const mask = attentionMask4d(batch);
+    expect(toAdditiveMask(mask, null as never)).toEqual(toAdditiveMask(mask));
+    expect(() => attentionMask4d(batch, 1 as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringMatching(/^\[attentionMask4d\] options must be an object/) }));
+    expect(() => toAdditiveMask(null as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringMatching(/^\[toAdditiveMask\] mask must be a \{ data, shape \} mask, got null/) }));
+    // (2^31 - 1)^2 bytes: past any typed array length, so nothing is allocated.
+    const size = 0x7fffffff;
+    expect(() => causalMask(size)).toThrow(
+      expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_MEMORY', name: 'BitNetRangeError', message: expect.stringMatching(/^\[causalMask\] a 2147483647 × 2147483647 mask needs a Uint8Array of \d+ elements/) }),
     );
   });
 

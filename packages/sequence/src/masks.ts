@@ -1,6 +1,6 @@
 import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import type { SequenceBatch } from './batch.js';
-import { checkPositiveInteger } from './validation.js';
+import { allocate, checkPositiveInteger, optionsObject } from './validation.js';
 
 /** Most negative float32: HF's `torch.finfo(dtype).min`, used instead of -Infinity so a fully masked row gives no NaN. */
 export const FLOAT32_MASKED_VALUE = -3.4028234663852886e38;
@@ -24,7 +24,7 @@ export interface Mask<T extends ArrayLike<number>> {
 /** Lower-triangular `[length, length]` mask: 1 where key position <= query position. */
 export function causalMask(length: number): Mask<Uint8Array> {
   const size = checkPositiveInteger('causalMask', 'length', length);
-  const data = new Uint8Array(size * size);
+  const data = allocate('causalMask', Uint8Array, size * size, `a ${size} × ${size} mask`);
   for (let q = 0; q < size; q++) data.fill(1, q * size, q * size + q + 1);
   return { data, shape: [size, size] };
 }
@@ -50,10 +50,10 @@ export function paddingMask(batch: SequenceBatch): Mask<Uint8Array> {
 export function attentionMask4d(batch: SequenceBatch, options: MaskOptions = {}): Mask<Uint8Array> {
   const op = 'attentionMask4d';
   denseBatch(op, batch);
-  const causal = options.causal ?? true;
+  const causal = optionsObject(op, options).causal ?? true;
   const rows = batch.batchSize;
   const length = batch.sequenceLength;
-  const data = new Uint8Array(rows * length * length);
+  const data = allocate(op, Uint8Array, rows * length * length, `a ${rows} × 1 × ${length} × ${length} mask`);
   const keys = batch.attentionMask;
   for (let b = 0; b < rows; b++) {
     const keyRow = keys.subarray(b * length, (b + 1) * length);
@@ -68,6 +68,10 @@ export function attentionMask4d(batch: SequenceBatch, options: MaskOptions = {})
 /** Turns a boolean mask into an additive one: 0 where allowed, `maskedValue` where not. */
 export function toAdditiveMask(mask: Mask<Uint8Array>, options: Omit<AdditiveMaskOptions, 'causal'> = {}): Mask<Float32Array | Float64Array> {
   const op = 'toAdditiveMask';
+  if (mask === null || typeof mask !== 'object' || !ArrayBuffer.isView(mask.data) || !Array.isArray(mask.shape)) {
+    throw invalidArgument(op, `mask must be a { data, shape } mask, got ${formatValue(mask)}`);
+  }
+  options = optionsObject(op, options);
   const maskedValue = options.maskedValue ?? FLOAT32_MASKED_VALUE;
   if (typeof maskedValue !== 'number' || Number.isNaN(maskedValue) || maskedValue > 0) {
     throw invalidArgument(op, `maskedValue must be a non-positive number, got ${formatValue(maskedValue)}`);
@@ -75,13 +79,15 @@ export function toAdditiveMask(mask: Mask<Uint8Array>, options: Omit<AdditiveMas
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw invalidArgument(op, `dtype must be "float32" or "float64", got ${formatValue(dtype)}`);
   const source = mask.data;
-  const data = dtype === 'float32' ? new Float32Array(source.length) : new Float64Array(source.length);
+  const what = `a ${mask.shape.join(' × ')} additive mask`;
+  const data = dtype === 'float32' ? allocate(op, Float32Array, source.length, what) : allocate(op, Float64Array, source.length, what);
   for (let i = 0; i < source.length; i++) if (source[i] === 0) data[i] = maskedValue;
   return { data, shape: mask.shape.slice() };
 }
 
 /** Combined additive `[batch, 1, length, length]` mask (padding + causal), ready to add to attention scores. */
 export function additiveAttentionMask(batch: SequenceBatch, options: AdditiveMaskOptions = {}): Mask<Float32Array | Float64Array> {
+  options = optionsObject('additiveAttentionMask', options);
   return toAdditiveMask(attentionMask4d(batch, options), options);
 }
 
@@ -114,8 +120,8 @@ export function blockDiagonalMask(segmentIds: Int32Array, rows: number, length: 
   if (segmentIds.length !== rows * length) {
     throw outOfRange(op, `segmentIds has ${segmentIds.length} entries, expected rows × length = ${rows} × ${length} = ${rows * length}`);
   }
-  const causal = options.causal ?? true;
-  const data = new Uint8Array(rows * length * length);
+  const causal = optionsObject(op, options).causal ?? true;
+  const data = allocate(op, Uint8Array, rows * length * length, `a ${rows} × 1 × ${length} × ${length} mask`);
   for (let r = 0; r < rows; r++) {
     const base = r * length;
     // Segments are contiguous: find each one's [start, end) and fill its block.

@@ -1,7 +1,7 @@
 import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import { blockDiagonalMask, type Mask, type MaskOptions, toAdditiveMask, type AdditiveMaskOptions } from './masks.js';
 import type { TokenSequence } from './types.js';
-import { checkPositiveInteger, checkTokenId, validateSequence } from './validation.js';
+import { checkPositiveInteger, checkTokenId, optionsObject, validateSequence } from './validation.js';
 
 export interface PackingOptions {
   /** Row length: the most tokens one row holds. */
@@ -73,6 +73,7 @@ export class PackedBatch {
     return blockDiagonalMask(this.segmentIds, this.rows, this.sequenceLength, options);
   }
   additiveAttentionMask(options: AdditiveMaskOptions = {}): Mask<Float32Array | Float64Array> {
+    options = optionsObject('additiveAttentionMask', options);
     return toAdditiveMask(this.attentionMask4d(options), options);
   }
 }

@@ -88,11 +88,12 @@ describe('SequenceManager', () => {
     expectCode(() => manager.processBatch([[1], [1, 2, 3, 4]]), 'ERR_BITNET_OUT_OF_RANGE', /sequence 1 has 4 tokens, more than maxLength 3/);
   });
 
-  it('max length too small for the special tokens is an error', () => {
+  it('max length below the special tokens is an error; equal to them keeps only them (hf-oracle.test.ts)', () => {
     const manager = new SequenceManager()
-      .withMaxLength(2)
+      .withMaxLength(1)
       .withSpecialTokens(parseTemplate('[CLS] $A [SEP]', undefined, { '[CLS]': 1, '[SEP]': 2 }));
-    expectCode(() => manager.processBatch([[5, 6, 7]]), 'ERR_BITNET_OUT_OF_RANGE', /leaves no room .* adds 2 special tokens/);
+    expectCode(() => manager.processBatch([[5, 6, 7]]), 'ERR_BITNET_OUT_OF_RANGE', /maxLength 1 is less than the 2 special tokens the template adds to sequence 0/);
+    expect(manager.clone().withMaxLength(2).processBatch([[5, 6, 7]]).inputIds).toEqual(new Int32Array([1, 2]));
     // Short enough inputs need no truncation and are fine.
     expect(manager.clone().withMaxLength(3).processBatch([[5]]).inputIds).toEqual(new Int32Array([1, 5, 2]));
   });
@@ -101,6 +102,14 @@ describe('SequenceManager', () => {
     const manager = new SequenceManager().withMaxLength(4).withTruncationStrategy(TruncationStrategy.OnlySecond);
     expectCode(() => manager.processBatch([[1, 2, 3, 4, 5]]), 'ERR_BITNET_INVALID_ARGUMENT', /not a pair/);
     expectCode(() => manager.processBatch([[[1, 2, 3, 4, 5], [6]]]), 'ERR_BITNET_OUT_OF_RANGE', /OnlySecond must remove 2 tokens but the second sequence has only 1/);
+  });
+
+  it('null options and special-token maps mean none; non-objects are typed errors', () => {
+    expect(new SequenceManager(null as never).options).toEqual(new SequenceManager().options);
+    expect(() => new SequenceManager(5 as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringMatching(/^\[SequenceManager\] options must be an object/) }));
+    expect(parseTemplate('$A', '$A $B:1', null as never)).toEqual(parseTemplate('$A', '$A $B:1', {}));
+    expectCode(() => parseTemplate('[X] $A', undefined, null as never), 'ERR_BITNET_INVALID_ARGUMENT', /^\[parseTemplate\] template token "\[X\]" is not in specialTokens/);
+    expectCode(() => parseTemplate('[X] $A', undefined, 'x' as never), 'ERR_BITNET_INVALID_ARGUMENT', /^\[parseTemplate\] specialTokens must be an object/);
   });
 
   it('a failed call leaves the manager unchanged', () => {

@@ -4,7 +4,7 @@ import { createProcessingSummary, ProcessingSummary } from './statistics.js';
 import { compileTemplate, type CompiledTemplate, DEFAULT_TEMPLATE, type SpecialTokensTemplate } from './template.js';
 import { keptWindow, LONGEST_FIRST_RULES, type LongestFirstRule, pairLengths, truncationWindows } from './truncation.js';
 import { isSequencePair, PaddingStrategy, type SequenceInput, type Side, type TokenSequence, TruncationStrategy } from './types.js';
-import { checkPositiveInteger, checkTokenId, validateSequence } from './validation.js';
+import { allocate, checkPositiveInteger, checkTokenId, optionsObject, validateSequence } from './validation.js';
 
 export interface SequenceManagerOptions {
   maxLength?: number;
@@ -94,6 +94,12 @@ interface Plan {
 }
 
 const PADDING_VALUES = new Set<string>(Object.values(PaddingStrategy));
+
+/**
+ * `processBatch` that accepts empty sequences (for processTexts: a text may encode to no tokens, and HF
+ * still returns its special tokens). Package-internal; set by SequenceManager's static block.
+ */
+export let processAllowingEmpty: (manager: SequenceManager, sequences: readonly SequenceInput[]) => SequenceBatch;
 const TRUNCATION_VALUES = new Set<string>(Object.values(TruncationStrategy));
 
 /**
@@ -125,7 +131,7 @@ export class SequenceManager {
   #statistics: ProcessingSummary | null = null;
 
   constructor(options: SequenceManagerOptions = {}) {
-    if (options === null || typeof options !== 'object') throw invalidArgument('SequenceManager', `options must be an object, got ${formatValue(options)}`);
+    options = optionsObject('SequenceManager', options);
     if (options.vocabSize !== undefined) this.withVocabSize(options.vocabSize);
     if (options.maxLength !== undefined) this.withMaxLength(options.maxLength);
     if (options.paddingStrategy !== undefined) this.withPaddingStrategy(options.paddingStrategy, options.fixedLength);
@@ -329,9 +335,17 @@ export class SequenceManager {
    * pairs, mixed freely) as one batch. `padTokenId` overrides the manager's pad id for this call.
    */
   processBatch(sequences: readonly SequenceInput[], padTokenId?: number): SequenceBatch {
+    return this.#process(sequences, padTokenId, false);
+  }
+
+  static {
+    processAllowingEmpty = (manager, sequences) => manager.#process(sequences, undefined, true);
+  }
+
+  #process(sequences: readonly SequenceInput[], padTokenId: number | undefined, allowEmpty: boolean): SequenceBatch {
     const op = 'SequenceManager.processBatch';
     const pad = padTokenId === undefined ? this.#padTokenId : checkTokenId(op, 'padTokenId', padTokenId, this.#vocabSize);
-    const plan = this.#plan(op, sequences);
+    const plan = this.#plan(op, sequences, allowEmpty);
     const batch = this.#fill(plan, pad, sequences.length);
     if (this.#statistics) this.#statistics.merge(createProcessingSummary(batch));
     return batch;
@@ -366,7 +380,7 @@ export class SequenceManager {
     };
   }
 
-  #plan(op: string, sequences: readonly SequenceInput[]): Plan {
+  #plan(op: string, sequences: readonly SequenceInput[], allowEmpty = false): Plan {
     if (!Array.isArray(sequences)) throw invalidArgument(op, `sequences must be an array, got ${formatValue(sequences)}`);
     const count = sequences.length;
     if (count === 0) throw invalidArgument(op, 'sequences is empty; a batch needs at least one sequence');
@@ -393,11 +407,11 @@ export class SequenceManager {
       let b: TokenSequence | null = null;
       if (isPair) {
         if (this.#pair === null) throw invalidArgument(op, `sequence ${i} is a pair but the special-token template has no pair form`);
-        a = validateSequence(op, `sequence ${i} (first of pair)`, input[0], vocabSize);
-        b = validateSequence(op, `sequence ${i} (second of pair)`, input[1], vocabSize);
+        a = validateSequence(op, `sequence ${i} (first of pair)`, input[0], vocabSize, allowEmpty);
+        b = validateSequence(op, `sequence ${i} (second of pair)`, input[1], vocabSize, allowEmpty);
         hasPair = true;
       } else {
-        a = validateSequence(op, `sequence ${i}`, input, vocabSize);
+        a = validateSequence(op, `sequence ${i}`, input, vocabSize, allowEmpty);
       }
       firsts[i] = a;
       seconds[i] = b;
@@ -416,8 +430,8 @@ export class SequenceManager {
         });
       }
       const budget = maxLength - added;
-      if (budget < 1) {
-        throw outOfRange(op, `maxLength ${maxLength} leaves no room for tokens of sequence ${i}: the template adds ${added} special tokens`, {
+      if (budget < 0) {
+        throw outOfRange(op, `maxLength ${maxLength} is less than the ${added} special tokens the template adds to sequence ${i}`, {
           details: { sequence: i, maxLength, specialTokens: added },
         });
       }
@@ -425,7 +439,11 @@ export class SequenceManager {
       let targetA = lengthA;
       let targetB = lengthB;
       const toRemove = lengthA + lengthB - budget;
-      if (strategy === TruncationStrategy.OnlyFirst || (strategy === TruncationStrategy.OnlySecond && !isPair)) {
+      if (budget === 0) {
+        // HF truncate_encodings with max_length 0, whatever the strategy: both parts cut to nothing.
+        targetA = 0;
+        targetB = 0;
+      } else if (strategy === TruncationStrategy.OnlyFirst || (strategy === TruncationStrategy.OnlySecond && !isPair)) {
         if (strategy === TruncationStrategy.OnlySecond) {
           throw invalidArgument(op, `sequence ${i} is not a pair but the truncation strategy is OnlySecond (HF: second sequence not provided)`);
         }
@@ -546,10 +564,12 @@ export class SequenceManager {
     if (cells > 0x7fffffff) {
       throw outOfRange('SequenceManager.processBatch', `the batch would need ${cells} cells (${rowCount} rows × ${width}), more than an Int32Array index can address`);
     }
-    const inputIds = new Int32Array(cells);
-    const attentionMask = new Uint8Array(cells);
-    const tokenTypeIds = plan.useTypes ? new Int32Array(cells) : null;
-    const specialTokensMask = plan.useSpecialMask ? new Uint8Array(cells) : null;
+    const op = 'SequenceManager.processBatch';
+    const what = `a batch of ${rowCount} rows × ${width}`;
+    const inputIds = allocate(op, Int32Array, cells, what);
+    const attentionMask = allocate(op, Uint8Array, cells, what);
+    const tokenTypeIds = plan.useTypes ? allocate(op, Int32Array, cells, what) : null;
+    const specialTokensMask = plan.useSpecialMask ? allocate(op, Uint8Array, cells, what) : null;
     const padLeft = this.#paddingSide === 'left';
     const padTypeId = this.#padTypeId;
     const single = this.#single;

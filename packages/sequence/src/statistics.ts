@@ -2,6 +2,7 @@ import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import type { SequenceBatch } from './batch.js';
 import { sequenceLengths } from './lengths.js';
 import type { TokenSequence } from './types.js';
+import { optionsObject } from './validation.js';
 
 export interface ProcessingCounts {
   /** Inputs given to `processBatch`. */
@@ -158,6 +159,7 @@ export function analyzeBatchLengths(
   options: { percentiles?: number[]; bins?: number } = {},
 ): LengthAnalysis {
   const op = 'analyzeBatchLengths';
+  options = optionsObject(op, options);
   const lengths = sequenceLengths(op, sequences);
   const count = lengths.length;
   if (count === 0) throw invalidArgument(op, 'needs at least one sequence, got 0');

@@ -1,5 +1,5 @@
 import { formatValue, invalidArgument } from '@bitnet/errors';
-import { checkTokenId } from './validation.js';
+import { checkTokenId, optionsObject } from './validation.js';
 
 /** One piece of a special-token template: a sequence slot or a special token, each with a token type id. */
 export type TemplatePiece = { sequence: 'A' | 'B'; typeId: number } | { tokenId: number; typeId: number };
@@ -65,6 +65,8 @@ export const DEFAULT_TEMPLATE: SpecialTokensTemplate = {
  */
 export function parseTemplate(single: string, pair: string | undefined, specialTokens: Record<string, number>): SpecialTokensTemplate {
   const op = 'parseTemplate';
+  // Like an options object: null or undefined mean no special tokens.
+  specialTokens = optionsObject(op, specialTokens, 'specialTokens');
   const parse = (text: string): TemplatePiece[] => {
     if (typeof text !== 'string') throw invalidArgument(op, `template must be a string, got ${formatValue(text)}`);
     return text

@@ -1,6 +1,7 @@
 import { BitNetError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
 import type { SequenceBatch } from './batch.js';
-import { SequenceManager } from './sequence-manager.js';
+import { processAllowingEmpty, SequenceManager } from './sequence-manager.js';
+import { optionsObject } from './validation.js';
 import type { SpecialTokensTemplate, TemplatePiece } from './template.js';
 
 /** What `processTexts` needs from an encoding: ids, and optionally type ids and the special-tokens mask. */
@@ -146,8 +147,34 @@ export function deriveSpecialTokens(full: EncodingLike, first: ArrayLike<number>
   return pieces;
 }
 
-/** First single and first pair input whose raw encodings are not empty (an empty one fails later, by name). */
-function probeIndices(items: readonly TextInput[], raw: ReadonlyArray<ArrayLike<number> | [ArrayLike<number>, ArrayLike<number>]>): { singleIndex: number; pairIndex: number } {
+/** Encode options for `pair`: none when there is no pair (`@bitnet/tokenizer` refuses `pair: null`). */
+function encodeOptions(addSpecialTokens: boolean, pair: string | null): { addSpecialTokens: boolean; pair?: string } {
+  return pair === null ? { addSpecialTokens } : { addSpecialTokens, pair };
+}
+
+type RawIds = ArrayLike<number> | [ArrayLike<number>, ArrayLike<number>];
+
+/** One call of `tokenizer.encode` the template probe needs; `what` names the input in errors. */
+interface EncodeRequest {
+  text: string;
+  pair: string | null;
+  addSpecialTokens: boolean;
+  what: string;
+}
+
+/**
+ * Text probed for the special tokens when every text (or pair) of the batch encodes to nothing: an empty
+ * encoding cannot show where the sequence goes between them.
+ */
+const PROBE_TEXT = 'a';
+
+/**
+ * Finds the tokenizer's template by comparing encodings with and without special tokens: the single form
+ * from the first text (or pair's first text) that has tokens, the pair form from the first pair whose
+ * texts both have tokens; probe texts stand in when there is none. A generator of the encode calls it
+ * needs, so `processTexts` (async) and `processTextsSync` share it.
+ */
+function* probeTemplate(items: readonly TextInput[], raw: readonly RawIds[]): Generator<EncodeRequest, SpecialTokensTemplate | undefined, EncodingLike> {
   let singleIndex = -1;
   let pairIndex = -1;
   for (let i = 0; i < items.length && (singleIndex < 0 || pairIndex < 0); i++) {
@@ -159,12 +186,31 @@ function probeIndices(items: readonly TextInput[], raw: ReadonlyArray<ArrayLike<
       if (a.length > 0 && b.length > 0) pairIndex = i;
     }
   }
-  return { singleIndex, pairIndex };
-}
-
-interface Prepared {
-  inputs: Array<ArrayLike<number> | [ArrayLike<number>, ArrayLike<number>]>;
-  manager: SequenceManager;
+  const rawOf = function* (text: string, what: string): Generator<EncodeRequest, ArrayLike<number>, EncodingLike> {
+    return (yield { text, pair: null, addSpecialTokens: false, what }).ids;
+  };
+  let pair: TemplatePiece[] | undefined;
+  let single: TemplatePiece[] | undefined;
+  let pairFirst: { text: string; ids: ArrayLike<number>; what: string } | undefined;
+  if (pairIndex >= 0 || items.some((item) => typeof item !== 'string')) {
+    const what = pairIndex >= 0 ? `texts[${pairIndex}]` : 'a probe pair';
+    const [a, b] = pairIndex >= 0 ? (items[pairIndex] as readonly [string, string]) : [PROBE_TEXT, PROBE_TEXT];
+    const [rawA, rawB] = pairIndex >= 0 ? (raw[pairIndex] as [ArrayLike<number>, ArrayLike<number>]) : [yield* rawOf(a, what), yield* rawOf(b, what)];
+    if (rawA.length > 0 && rawB.length > 0) {
+      pair = deriveSpecialTokens(yield { text: a, pair: b, addSpecialTokens: true, what }, rawA, rawB);
+      pairFirst = { text: a, ids: rawA, what: `${what}[0]` };
+    }
+  }
+  if (singleIndex >= 0) {
+    const text = items[singleIndex] as string;
+    single = deriveSpecialTokens(yield { text, pair: null, addSpecialTokens: true, what: `texts[${singleIndex}]` }, raw[singleIndex] as ArrayLike<number>, null);
+  } else if (pairFirst) {
+    single = deriveSpecialTokens(yield { text: pairFirst.text, pair: null, addSpecialTokens: true, what: pairFirst.what }, pairFirst.ids, null);
+  } else {
+    const ids = yield* rawOf(PROBE_TEXT, 'a probe text');
+    if (ids.length > 0) single = deriveSpecialTokens(yield { text: PROBE_TEXT, pair: null, addSpecialTokens: true, what: 'a probe text' }, ids, null);
+  }
+  return single ? { single, ...(pair ? { pair } : {}) } : undefined;
 }
 
 function prepareManager(
@@ -187,71 +233,64 @@ function prepareManager(
  * Tokenizes `texts` (strings and `[first, second]` pairs) with `tokenizer` and turns them into one batch with
  * the manager's truncation and padding. Texts are encoded without special tokens, truncated, and then get the
  * tokenizer's special tokens (found by probing it once per form, or given as `options.specialTokens`), so
- * truncation leaves room for them exactly as HF `tokenizers` does.
+ * truncation leaves room for them exactly as HF `tokenizers` does. A text that encodes to no tokens (`''`)
+ * gets the special tokens alone, as in HF.
  */
 export async function processTexts(tokenizer: TokenizerLike, texts: readonly TextInput[], options: ProcessTextsOptions = {}): Promise<SequenceBatch> {
+  options = optionsObject(OP, options);
   const checked = checkTokenizer(tokenizer);
   const items = checkTexts(texts);
-  const encode = async (text: string, pair: string | null, addSpecialTokens: boolean, what: string) =>
-    checkEncoding(await checked.encode(text, { addSpecialTokens, pair }), what);
+  const encode = async (request: EncodeRequest): Promise<EncodingLike> =>
+    checkEncoding(await checked.encode(request.text, encodeOptions(request.addSpecialTokens, request.pair)), request.what);
   const raw = await Promise.all(
-    items.map(async (item, i) => {
-      if (typeof item === 'string') return (await encode(item, null, false, `texts[${i}]`)).ids;
-      const [first, second] = await Promise.all([encode(item[0], null, false, `texts[${i}][0]`), encode(item[1], null, false, `texts[${i}][1]`)]);
-      return [first.ids, second.ids] as [ArrayLike<number>, ArrayLike<number>];
+    items.map(async (item, i): Promise<RawIds> => {
+      if (typeof item === 'string') return (await encode({ text: item, pair: null, addSpecialTokens: false, what: `texts[${i}]` })).ids;
+      const [first, second] = await Promise.all([
+        encode({ text: item[0], pair: null, addSpecialTokens: false, what: `texts[${i}][0]` }),
+        encode({ text: item[1], pair: null, addSpecialTokens: false, what: `texts[${i}][1]` }),
+      ]);
+      return [first.ids, second.ids];
     }),
   );
   let template = options.specialTokens;
   if (template === undefined && (options.addSpecialTokens ?? true)) {
-    const { singleIndex, pairIndex } = probeIndices(items, raw);
-    const found: Partial<Record<'single' | 'pair', TemplatePiece[]>> = {};
-    if (singleIndex >= 0) {
-      const full = await encode(items[singleIndex] as string, null, true, `texts[${singleIndex}]`);
-      found.single = deriveSpecialTokens(full, raw[singleIndex] as ArrayLike<number>, null);
-    }
-    if (pairIndex >= 0) {
-      const [a, b] = items[pairIndex] as readonly [string, string];
-      const full = await encode(a, b, true, `texts[${pairIndex}]`);
-      const [rawA, rawB] = raw[pairIndex] as [ArrayLike<number>, ArrayLike<number>];
-      found.pair = deriveSpecialTokens(full, rawA, rawB);
-      if (!found.single) {
-        const fullSingle = await encode(a, null, true, `texts[${pairIndex}][0]`);
-        found.single = deriveSpecialTokens(fullSingle, rawA, null);
+    const steps = probeTemplate(items, raw);
+    for (let step = steps.next(); ; ) {
+      if (step.done) {
+        template = step.value;
+        break;
       }
+      step = steps.next(await encode(step.value));
     }
-    if (found.single) template = { single: found.single, ...(found.pair ? { pair: found.pair } : {}) };
   }
-  const prepared: Prepared = { inputs: raw, manager: prepareManager(checked, options, template) };
-  return prepared.manager.processBatch(prepared.inputs);
+  return processAllowingEmpty(prepareManager(checked, options, template), raw);
 }
 
 /** `processTexts` for tokenizers whose `encode` is synchronous; throws if it returns a promise. */
 export function processTextsSync(tokenizer: TokenizerLike, texts: readonly TextInput[], options: ProcessTextsOptions = {}): SequenceBatch {
+  options = optionsObject('processTextsSync', options);
   const checked = checkTokenizer(tokenizer);
   const items = checkTexts(texts);
-  const encode = (text: string, pair: string | null, addSpecialTokens: boolean, what: string): EncodingLike => {
-    const result = checked.encode(text, { addSpecialTokens, pair });
+  const encode = (request: EncodeRequest): EncodingLike => {
+    const result = checked.encode(request.text, encodeOptions(request.addSpecialTokens, request.pair));
     if (isThenable(result)) throw invalidArgument('processTextsSync', 'tokenizer.encode returned a promise; use processTexts');
-    return checkEncoding(result, what);
+    return checkEncoding(result, request.what);
   };
-  const raw = items.map((item, i) =>
+  const raw = items.map((item, i): RawIds =>
     typeof item === 'string'
-      ? encode(item, null, false, `texts[${i}]`).ids
-      : ([encode(item[0], null, false, `texts[${i}][0]`).ids, encode(item[1], null, false, `texts[${i}][1]`).ids] as [ArrayLike<number>, ArrayLike<number>]),
+      ? encode({ text: item, pair: null, addSpecialTokens: false, what: `texts[${i}]` }).ids
+      : [encode({ text: item[0], pair: null, addSpecialTokens: false, what: `texts[${i}][0]` }).ids, encode({ text: item[1], pair: null, addSpecialTokens: false, what: `texts[${i}][1]` }).ids],
   );
   let template = options.specialTokens;
   if (template === undefined && (options.addSpecialTokens ?? true)) {
-    const { singleIndex, pairIndex } = probeIndices(items, raw);
-    let single: TemplatePiece[] | undefined;
-    let pair: TemplatePiece[] | undefined;
-    if (singleIndex >= 0) single = deriveSpecialTokens(encode(items[singleIndex] as string, null, true, `texts[${singleIndex}]`), raw[singleIndex] as ArrayLike<number>, null);
-    if (pairIndex >= 0) {
-      const [a, b] = items[pairIndex] as readonly [string, string];
-      const [rawA, rawB] = raw[pairIndex] as [ArrayLike<number>, ArrayLike<number>];
-      pair = deriveSpecialTokens(encode(a, b, true, `texts[${pairIndex}]`), rawA, rawB);
-      single ??= deriveSpecialTokens(encode(a, null, true, `texts[${pairIndex}][0]`), rawA, null);
+    const steps = probeTemplate(items, raw);
+    for (let step = steps.next(); ; ) {
+      if (step.done) {
+        template = step.value;
+        break;
+      }
+      step = steps.next(encode(step.value));
     }
-    if (single) template = { single, ...(pair ? { pair } : {}) };
   }
-  return prepareManager(checked, options, template).processBatch(raw);
+  return processAllowingEmpty(prepareManager(checked, options, template), raw);
 }

@@ -1,6 +1,6 @@
 import { formatValue, invalidArgument } from '@bitnet/errors';
 import type { Side } from './types.js';
-import { checkPositiveInteger } from './validation.js';
+import { checkPositiveInteger, optionsObject } from './validation.js';
 
 /**
  * How `LongestFirst` splits the budget between the two parts of a pair.
@@ -59,7 +59,7 @@ export function longestFirstLengths(first: number, second: number, budget: numbe
   checkPositiveInteger(op, 'first', first, 0);
   checkPositiveInteger(op, 'second', second, 0);
   checkPositiveInteger(op, 'budget', budget, 0);
-  if (options === null || typeof options !== 'object') throw invalidArgument(op, `options must be an object, got ${formatValue(options)}`);
+  options = optionsObject(op, options);
   const maxLength = options.maxLength === undefined ? budget : checkPositiveInteger(op, 'maxLength', options.maxLength, budget);
   const rule = options.rule ?? 'tokenizers-0.23';
   if (!LONGEST_FIRST_RULES.includes(rule)) throw invalidArgument(op, `unknown rule ${formatValue(rule)}; expected one of ${LONGEST_FIRST_RULES.join(', ')}`);

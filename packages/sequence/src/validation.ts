@@ -1,7 +1,30 @@
-import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
+import { BitNetRangeError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import type { TokenSequence } from './types.js';
 
 const INT32_MAX = 0x7fffffff;
+
+/** An options argument: undefined or null mean none; anything else must be an object. */
+export function optionsObject<T extends object>(op: string, options: T | null | undefined, name = 'options'): T {
+  if (options === undefined || options === null) return {} as T;
+  if (typeof options !== 'object') throw invalidArgument(op, `${name} must be an object, got ${typeof options} ${formatValue(options)}`);
+  return options;
+}
+
+/**
+ * `new type(length)`, with a typed OUT_OF_MEMORY error instead of V8's bare RangeError ("Invalid typed
+ * array length", "Array buffer allocation failed") when it is too large for this process.
+ */
+export function allocate<T>(op: string, type: { new (length: number): T; BYTES_PER_ELEMENT: number; name: string }, length: number, what: string): T {
+  try {
+    return new type(length);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new BitNetRangeError(ErrorCode.OUT_OF_MEMORY, op, `${what} needs a ${type.name} of ${length} elements (${length * type.BYTES_PER_ELEMENT} bytes), more than this process can allocate`, {
+      cause: error,
+      details: { elements: length, bytes: length * type.BYTES_PER_ELEMENT },
+    });
+  }
+}
 
 export function checkPositiveInteger(op: string, name: string, value: unknown, minimum = 1): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
@@ -30,15 +53,15 @@ function isTokenArray(value: unknown): value is TokenSequence {
 }
 
 /**
- * Checks one sequence: an array of integer ids in [0, vocabSize), not empty. `where` names it in messages
- * (e.g. "sequence 3" or "sequence 3 (second of pair)").
+ * Checks one sequence: an array of integer ids in [0, vocabSize), not empty unless `allowEmpty`. `where`
+ * names it in messages (e.g. "sequence 3" or "sequence 3 (second of pair)").
  */
-export function validateSequence(op: string, where: string, sequence: unknown, vocabSize: number | undefined): TokenSequence {
+export function validateSequence(op: string, where: string, sequence: unknown, vocabSize: number | undefined, allowEmpty = false): TokenSequence {
   if (!isTokenArray(sequence)) {
     throw invalidArgument(op, `${where} must be an array or typed array of token ids, got ${formatValue(sequence)}`);
   }
   const length = sequence.length;
-  if (length === 0) throw invalidArgument(op, `${where} is empty; every sequence needs at least one token`);
+  if (length === 0 && !allowEmpty) throw invalidArgument(op, `${where} is empty; every sequence needs at least one token`);
   const limit = vocabSize === undefined ? INT32_MAX + 1 : vocabSize;
   if (sequence instanceof Int32Array || sequence instanceof Uint16Array || sequence instanceof Uint8Array || sequence instanceof Int16Array || sequence instanceof Int8Array) {
     // Integer typed arrays: only the range can be wrong. One pass for min and max keeps this at memory speed.

@@ -1,12 +1,17 @@
 // encodeBatch over worker threads returns exactly what encoding one text at a
 // time returns. The workers run the built dist/batch-worker.js (turbo builds
 // before testing).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '@bitnet/errors';
 import { buildCorpus } from '../bench/corpus.mjs';
 import { createBpeTokenizer, encodeBatch, loadHfTokenizer, releaseWorkers, workerThreadsAvailable, type Encoding, type Tokenizer } from './index.js';
-import { EncodingPacker, MAX_OWN_ARRAYS, OWN_ARRAYS_CHARS, replyTransfer, unpackEncodings, type SpecSource } from './batch.js';
+import { EncodingPacker, MAX_OWN_ARRAYS, OWN_ARRAYS_CHARS, encodeBatchWithWorkers, replyTransfer, unpackEncodings, type SpecSource } from './batch.js';
 import type { TokenEncoding } from './encoding.js';
-import { gpt2MergesTxt, gpt2VocabJson, llama3Oracle, llama3TokenizerJson } from './testing/oracle.js';
+import { gpt2MergesTxt, gpt2VocabJson, llama3Oracle, llama3TokenizerJson, tempDir } from './testing/oracle.js';
 
 const corpus = buildCorpus(1_000_000, { maxDocumentChars: 30_000 });
 const texts = corpus.documents.map((d) => d.text);
@@ -88,6 +93,24 @@ describe('encodeBatch', () => {
     expectSame(unpackEncodings(cappedPacked, table), many);
   });
 
+  it('carries the text of lstrip/rstrip added tokens (HF\'s token is the matched span) through packed and own arrays', () => {
+    const json = JSON.parse(fs.readFileSync(llama3TokenizerJson, 'utf8'));
+    json.added_tokens.push({ id: 128256, content: '<L>', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true });
+    const folder = tempDir();
+    fs.writeFileSync(path.join(folder, 'tokenizer.json'), JSON.stringify(json));
+    const stripping = loadHfTokenizer(folder, { config: {} });
+    fs.rmSync(folder, { recursive: true, force: true });
+    const inputs = ['a  <L>  b', 'none here', `x <L>\ny ${'z'.repeat(OWN_ARRAYS_CHARS)} <L>`, ' <L>'];
+    const encodings = inputs.map((t) => stripping.encode(t));
+    const expected = inputs.map((t) => stripping.encode(t).tokens);
+    expect(expected[0]).toContain('  <L>  ');
+    const packer = new EncodingPacker(0);
+    encodings.forEach((e, i) => packer.add(e, i === 2));
+    const packed = packer.finish();
+    const received = structuredClone(packed, { transfer: replyTransfer(packed) });
+    expect(unpackEncodings(received, (stripping as unknown as SpecSource).idTableView()).map((e) => e.tokens)).toEqual(expected);
+  });
+
   it('returns long texts\' encodings with arrays of their own (holding one does not hold the batch)', async () => {
     const long = texts.filter((t) => t.length >= OWN_ARRAYS_CHARS);
     expect(long.length).toBeGreaterThan(4);
@@ -139,5 +162,65 @@ describe('encodeBatch', () => {
     const [a, b] = await Promise.all([llama.encodeBatch(texts, { threads: 2 }), llama.encodeBatch(reversed, { threads: 2 })]);
     expectSame(a, texts.map((t) => llama.encode(t)));
     expectSame(b, reversed.map((t) => llama.encode(t)));
+  });
+
+  it('finishes a batch in flight when its workers are released or replaced, with the vocabulary it started with', async () => {
+    const gpt2 = createBpeTokenizer(gpt2VocabJson, gpt2MergesTxt);
+    const marked = texts.slice(0, Math.ceil(texts.length / 4)).map((t, i) => (i % 3 === 0 ? `<|doc|>${t}` : t));
+    expect(marked.join('').length).toBeGreaterThan(128 * 1024); // enough for worker threads
+    const before = marked.map((t) => gpt2.encode(t));
+    await gpt2.encodeBatch(marked, { threads: 2 }); // a warm pool, so the next batch is in flight on it
+    // Each used to terminate the pool under the batch, whose promise then never settled.
+    const released = gpt2.encodeBatch(marked, { threads: 2 });
+    releaseWorkers(gpt2);
+    expectSame(await released, before);
+    const replaced = gpt2.encodeBatch(marked, { threads: 2 });
+    const wider = gpt2.encodeBatch(marked.slice(1), { threads: 3 }); // more threads: a new pool replaces the busy one
+    expectSame(await replaced, before);
+    expectSame(await wider, before.slice(1));
+    const inFlight = gpt2.encodeBatch(marked, { threads: 2 });
+    gpt2.addSpecialTokens([['<|doc|>', gpt2.vocabSize]]);
+    expectSame(await inFlight, before);
+    const after = await gpt2.encodeBatch(marked, { threads: 2 });
+    expect(after[0].ids[0]).toBe(50257);
+    expectSame(after, marked.map((t) => gpt2.encode(t)));
+    releaseWorkers(gpt2);
+  });
+
+  it('rejects with a typed error when a worker fails, and starts fresh workers for the next batch', async () => {
+    const gpt2 = createBpeTokenizer(gpt2VocabJson, gpt2MergesTxt) as unknown as SpecSource & Tokenizer;
+    let broken = true;
+    // A spec the worker cannot build a tokenizer from (no byte tokens): the worker thread dies on start.
+    const source: SpecSource = {
+      toSpec: () => (broken ? { ...(gpt2.toSpec() as object), vocab: [], tables: undefined } : gpt2.toSpec()),
+      encode: (text, options) => gpt2.encode(text, options),
+      idTableView: () => gpt2.idTableView(),
+    };
+    const error = await encodeBatchWithWorkers(source, texts, { threads: 2 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as { code?: string }).code).toBe(ErrorCode.INTERNAL);
+    expect((error as Error).message).toMatch(/^\[encodeBatch\] a worker thread (failed|exited)/);
+    broken = false;
+    expectSame(await encodeBatchWithWorkers(source, texts, { threads: 2 }), texts.map((t) => gpt2.encode(t)));
+    releaseWorkers(source);
+  });
+
+  it('lets the process exit after a batch (idle workers keep nothing alive)', () => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `const T = await import(${JSON.stringify(dist)});
+      const t = T.loadHfTokenizer(${JSON.stringify(llama3TokenizerJson)});
+      const texts = Array.from({ length: 40 }, (_, i) => 'word ' + i + ' '.repeat(4000));
+      const r = await t.encodeBatch(texts, { threads: 2 });
+      console.log('encoded', r.length);`;
+    const folder = tempDir();
+    const file = path.join(folder, 'batch.mjs');
+    fs.writeFileSync(file, script);
+    // The timeout only turns a process that never exits into a failure.
+    const child = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 50_000 });
+    fs.rmSync(folder, { recursive: true, force: true });
+    expect({ status: child.status, stdout: child.stdout.trim(), stderr: child.stderr }).toEqual({ status: 0, stdout: 'encoded 40', stderr: '' });
   });
 });

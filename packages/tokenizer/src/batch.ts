@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { invalidArgument, outOfRange, formatValue } from '@bitnet/errors';
+import { BitNetError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import { TokenEncoding } from './encoding.js';
 import type { EncodeBatchOptions, Encoding, Tokenizer } from './types.js';
-import { checkText, checkTexts } from './common.js';
+import { checkText, checkTexts, optionsObject } from './common.js';
 
 /** Below this many UTF-16 units in the whole batch, threads cost more than they save. */
 const MIN_PARALLEL_CHARS = 64 * 1024;
@@ -46,6 +46,8 @@ export interface PackedEncodings {
   special: Uint8Array;
   sequenceIds: Int8Array;
   own: EncodingArrays[];
+  /** [encoding index, its TokenEncoding.tokenTexts] for the rare encodings that have them. */
+  tokenTexts: Array<[number, ReadonlyArray<readonly [number, string]>]>;
 }
 
 export interface SpecSource {
@@ -72,6 +74,7 @@ export class EncodingPacker {
   private encodings = 0;
   private tokens = 0;
   private readonly own: EncodingArrays[] = [];
+  private readonly tokenTexts: Array<[number, ReadonlyArray<readonly [number, string]>]> = [];
 
   /**
    * `expectedTokens` sizes the arrays up front: growing them by doubling from
@@ -96,6 +99,7 @@ export class EncodingPacker {
     const e = encoding as TokenEncoding;
     const count = e.ids.length;
     if (this.encodings === this.counts.length) this.counts = grown(this.counts, 2 * this.counts.length, this.encodings);
+    if (e.tokenTexts !== null) this.tokenTexts.push([this.encodings, e.tokenTexts]);
     if (ownArrays && this.own.length < MAX_OWN_ARRAYS) {
       this.counts[this.encodings++] = -1 - this.own.length;
       this.own.push({ ids: e.ids, offsets: e.offsetPairs, typeIds: e.typeIds, special: e.specialTokensMask, sequenceIds: e.sequenceIds });
@@ -131,6 +135,7 @@ export class EncodingPacker {
       special: this.special.subarray(0, this.tokens),
       sequenceIds: this.sequenceIds.subarray(0, this.tokens),
       own: this.own,
+      tokenTexts: this.tokenTexts,
     };
   }
 }
@@ -153,11 +158,14 @@ function grown<T extends Int32Array | Uint8Array | Int8Array>(array: T, size: nu
 export function unpackEncodings(packed: PackedEncodings, table: ArrayLike<string | undefined>): TokenEncoding[] {
   const out: TokenEncoding[] = [];
   let n = 0;
+  let nextTexts = 0;
   for (let i = 0; i < packed.counts.length; i++) {
     const count = packed.counts[i];
+    let texts: ReadonlyArray<readonly [number, string]> | null = null;
+    if (nextTexts < packed.tokenTexts.length && packed.tokenTexts[nextTexts][0] === i) texts = packed.tokenTexts[nextTexts++][1];
     if (count < 0) {
       const a = packed.own[-1 - count];
-      out.push(new TokenEncoding(a.ids, a.offsets, a.typeIds, a.special, a.sequenceIds, table));
+      out.push(new TokenEncoding(a.ids, a.offsets, a.typeIds, a.special, a.sequenceIds, table, undefined, texts));
       continue;
     }
     out.push(
@@ -168,6 +176,8 @@ export function unpackEncodings(packed: PackedEncodings, table: ArrayLike<string
         packed.special.subarray(n, n + count),
         packed.sequenceIds.subarray(n, n + count),
         table,
+        undefined,
+        texts,
       ),
     );
     n += count;
@@ -248,30 +258,54 @@ interface PendingJob {
   reject: (error: Error) => void;
 }
 
+/**
+ * Worker threads serving one tokenizer version. A pool that is replaced or released while batches
+ * are in flight ("retired") stops its workers only when the last of those batches ends, so they
+ * finish with the vocabulary they started with. A worker that fails or exits rejects every pending
+ * job with a typed error and takes the pool out of service.
+ */
 class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, PendingJob>();
   private nextJob = 0;
+  private active = 0;
+  private retired = false;
+  /** Why this pool runs no more jobs, once it does not. */
+  private failure: Error | null = null;
   readonly version: number;
 
-  constructor(script: string, spec: unknown, count: number, version: number) {
+  constructor(script: string, spec: unknown, count: number, version: number, onFailure: (pool: WorkerPool) => void) {
     this.version = version;
+    const fail = (message: string, cause?: unknown): void => {
+      if (this.failure === null) {
+        this.failure = new BitNetError(ErrorCode.INTERNAL, 'encodeBatch', message, cause === undefined ? {} : { cause });
+        onFailure(this);
+        // The other workers may still be on the batch: nothing uses this pool again.
+        for (const worker of this.workers) void worker.terminate();
+      }
+      this.rejectPending();
+    };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: { spec } });
-      worker.unref();
       worker.on('message', (message: { job: number; result?: WorkerResult; error?: string }) => {
         const job = this.pending.get(message.job);
         if (!job) return;
         this.pending.delete(message.job);
         if (message.result) job.resolve(message.result);
-        else job.reject(new Error(message.error ?? 'worker failed'));
+        else job.reject(new BitNetError(ErrorCode.INTERNAL, 'encodeBatch', `a worker thread failed to encode its share of the batch: ${message.error ?? 'unknown error'}`));
       });
-      worker.on('error', (error) => {
-        for (const job of this.pending.values()) job.reject(error);
-        this.pending.clear();
-      });
+      worker.on('error', (error) => fail(`a worker thread failed: ${error.message}`, error));
+      worker.on('exit', (code) => fail(`a worker thread exited (code ${code}) while ${this.pending.size} batch job(s) were pending`));
+      // After the 'message' listener, which refs the worker's port: an idle pool must not keep the process alive.
+      worker.unref();
       this.workers.push(worker);
     }
+  }
+
+  private rejectPending(): void {
+    const error = this.failure as Error;
+    for (const job of this.pending.values()) job.reject(error);
+    this.pending.clear();
   }
 
   get size(): number {
@@ -281,7 +315,20 @@ class WorkerPool {
   /** Shared memory of the last finished batch, reused by the next (never by two batches at once). */
   spareUnits: SharedArrayBuffer | null = null;
 
+  /** A batch starts using the pool; `end` must follow once its jobs have settled. */
+  begin(): void {
+    // While a batch waits on the workers, they keep the process alive (an awaited batch then always settles).
+    if (this.active++ === 0 && this.failure === null) for (const worker of this.workers) worker.ref();
+  }
+
+  end(): void {
+    if (--this.active > 0) return;
+    if (this.retired) this.stop();
+    else if (this.failure === null) for (const worker of this.workers) worker.unref();
+  }
+
   run(worker: number, batch: Omit<BatchJob, 'job'>): Promise<WorkerResult> {
+    if (this.failure !== null) return Promise.reject(this.failure);
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
       this.pending.set(job, { resolve, reject });
@@ -290,10 +337,18 @@ class WorkerPool {
   }
 
   clearCaches(): void {
-    for (const worker of this.workers) worker.postMessage({ clearCache: true });
+    if (this.failure === null) for (const worker of this.workers) worker.postMessage({ clearCache: true });
   }
 
-  terminate(): void {
+  /** No new batches: the workers stop now, or when the batches in flight end. */
+  retire(): void {
+    this.retired = true;
+    if (this.active === 0) this.stop();
+  }
+
+  private stop(): void {
+    if (this.failure !== null) return;
+    this.failure = new BitNetError(ErrorCode.DISPOSED, 'encodeBatch', 'the worker threads of this tokenizer were released');
     for (const worker of this.workers) void worker.terminate();
   }
 }
@@ -304,17 +359,19 @@ const versions = new WeakMap<object, number>();
 /** Call after the tokenizer changes (added tokens): workers must rebuild from the new spec. */
 export function invalidateWorkers(tokenizer: object): void {
   versions.set(tokenizer, (versions.get(tokenizer) ?? 0) + 1);
-  pools.get(tokenizer)?.terminate();
-  pools.delete(tokenizer);
+  releaseWorkers(tokenizer);
 }
 
 export function clearWorkerCaches(tokenizer: object): void {
   pools.get(tokenizer)?.clearCaches();
 }
 
-/** Stops the worker threads serving this tokenizer (they are unref'd, so this is optional). */
+/**
+ * Stops the worker threads serving this tokenizer (they are unref'd, so this is optional); batches
+ * already running finish first.
+ */
 export function releaseWorkers(tokenizer: object): void {
-  pools.get(tokenizer)?.terminate();
+  pools.get(tokenizer)?.retire();
   pools.delete(tokenizer);
 }
 
@@ -328,6 +385,8 @@ function resolveThreads(op: string, threads: unknown): number {
 
 export function checkBatchArguments(op: string, texts: unknown, options: EncodeBatchOptions): string[] | null {
   checkTexts(op, texts, 'texts');
+  // Every kind checks threads, even those that encode on the calling thread only.
+  if (options.threads !== undefined) resolveThreads(op, options.threads);
   if (options.pairs !== undefined) {
     checkTexts(op, options.pairs, 'options.pairs');
     if (options.pairs.length !== texts.length) {
@@ -345,6 +404,7 @@ export function encodeSequentially(tokenizer: Pick<Tokenizer, 'encode'>, texts: 
 
 export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, texts: readonly string[], options: EncodeBatchOptions): Promise<Encoding[]> {
   const op = 'encodeBatch';
+  options = optionsObject(op, options);
   const pairs = checkBatchArguments(op, texts, options);
   const threads = resolveThreads(op, options.threads);
   const addSpecialTokens = options.addSpecialTokens ?? true;
@@ -359,10 +419,30 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
   let pool = pools.get(tokenizer);
   const workerCount = Math.min(threads, texts.length) - 1;
   if (!pool || pool.version !== version || pool.size < workerCount) {
-    pool?.terminate();
-    pool = new WorkerPool(script, tokenizer.toSpec(), workerCount, version);
+    pool?.retire();
+    pool = new WorkerPool(script, tokenizer.toSpec(), workerCount, version, (failed) => {
+      // The next batch starts fresh workers.
+      if (pools.get(tokenizer) === failed) pools.delete(tokenizer);
+    });
     pools.set(tokenizer, pool);
   }
+  pool.begin();
+  try {
+    return await runBatch(tokenizer, pool, texts, pairs, addSpecialTokens, workerCount, chars);
+  } finally {
+    pool.end();
+  }
+}
+
+async function runBatch(
+  tokenizer: SpecSource,
+  pool: WorkerPool,
+  texts: readonly string[],
+  pairs: string[] | null,
+  addSpecialTokens: boolean,
+  workerCount: number,
+  chars: number,
+): Promise<Encoding[]> {
   // Chunks of whole texts, many per thread, claimed biggest first from a shared counter by every
   // thread (this one too): a big document then starts early instead of being the last thing
   // one thread works on while the other idles, and the small chunks at the end even out the finish.
@@ -409,6 +489,8 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
   const batch = { units, layout, addSpecialTokens, chunks, control, expectedTokens };
   const jobs: Array<Promise<WorkerResult>> = [];
   for (let w = 0; w < workerCount; w++) jobs.push(pool.run(w, batch));
+  // Handled below by allSettled; this keeps a failure on this thread from leaving them unhandled.
+  for (const job of jobs) job.catch(() => undefined);
   // Copy the texts chunk by chunk in claim order; the workers start on the first one meanwhile.
   let offset = 0;
   let copied = 0;

@@ -146,8 +146,9 @@ export class BpeMerger {
   // Heap of (rank, position) packed as rank * 2^32 + position; stale entries are
   // skipped when popped, as HF's merge loop does.
   private mergeByHeap(symbols: Int32Array, lengths: Int32Array, count: number): number {
-    this.ensureScratch(count);
+    // A huge word grew the scratch: give it back first, then size it for this word (never below).
     if (this.next.length > 1 << 16 && count < 1 << 12) this.shrinkScratch();
+    this.ensureScratch(count);
     const next = this.next;
     const prev = this.prev;
     const alive = this.lengths;

@@ -2,7 +2,7 @@
 // GPT-2 files over a multi-megabyte corpus of text found on this machine.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCorpus } from '../bench/corpus.mjs';
-import { createBpeTokenizer, loadHfTokenizer, type Tokenizer } from './index.js';
+import { createBpeTokenizer, loadHfTokenizer, releaseWorkers, type Tokenizer } from './index.js';
 import { edgeTexts, gpt2MergesTxt, gpt2Oracle, gpt2VocabJson, llama3Oracle, llama3TokenizerJson, toCodePointOffsets, type NativeTokenizer } from './testing/oracle.js';
 
 const corpus = buildCorpus(3_000_000, { maxDocumentChars: 60_000 });
@@ -187,5 +187,87 @@ describe('added tokens with HF flags', () => {
     for (const id of [128257, 128258, 128259, ours.tokenToId('dog') as number]) expect(seen.has(id), String(id)).toBe(true);
     expect(seen.has(128256)).toBe(false);
     expect(ours.tokenToId('dog')).not.toBe(128260);
+  });
+});
+
+describe('add_prefix_space (GPT-2 files, createBpeTokenizer)', () => {
+  it("gives the inserted space the first character's offsets, like the oracle, also when it is a token of its own", async () => {
+    const { native } = await import('./testing/oracle.js');
+    const ours = createBpeTokenizer(gpt2VocabJson, gpt2MergesTxt, { addPrefixSpace: true });
+    const oracle = new native.Tokenizer(await native.BPE.fromFile(gpt2VocabJson, gpt2MergesTxt));
+    oracle.setPreTokenizer(native.byteLevelPreTokenizer(true, true));
+    oracle.addSpecialTokens(['<|endoftext|>']);
+    // Fixed cases whose first character has no merged "Ġ" + byte token, then random mixes.
+    const texts = ['\u0000x', '\u0007', 'ǅ', '\u0301a', '\u00a0x', '中', '😀', '\ud83d', 'hello', ' x', '<|endoftext|>\u0007<|endoftext|>ǅ'];
+    const alphabet = ['a', 'Z', ' ', '\t', '\n', "'s", '0', '!', 'é', '中', '😀', '\ud800', '\u0000', '\u00a0', 'ǅ', '<|endoftext|>', 'hello'];
+    let seed = 77;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let k = 0; k < 400; k++) {
+      let text = '';
+      for (let i = next(8); i >= 0; i--) text += alphabet[next(alphabet.length)];
+      texts.push(text);
+    }
+    const reference = await oracle.encodeBatch(texts, { addSpecialTokens: true });
+    texts.forEach((text, i) => {
+      const encoding = ours.encode(text);
+      expect({ text, ids: Array.from(encoding.ids), tokens: encoding.tokens, offsets: toCodePointOffsets(text, encoding.offsets) }).toEqual({
+        text,
+        ids: reference[i].getIds(),
+        tokens: reference[i].getTokens(),
+        offsets: reference[i].getOffsets(),
+      });
+    });
+  });
+});
+
+describe('lstrip / rstrip added tokens', () => {
+  it("report the matched text, whitespace included, as the token, like the oracle (also with trim_offsets and through encodeBatch's workers)", async () => {
+    const { native, tempDir } = await import('./testing/oracle.js');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const folder = tempDir();
+    const strip = (id: number, content: string, lstrip: boolean, rstrip: boolean) => ({ id, content, single_word: false, lstrip, rstrip, normalized: false, special: true });
+    // LLaMA-3's file (ByteLevel post-processor without trim_offsets), and GPT-2 saved by the oracle with a trimming one.
+    const llama = JSON.parse(fs.readFileSync(llama3TokenizerJson, 'utf8'));
+    llama.added_tokens.push(strip(128256, '<L>', true, false), strip(128257, '<R>', false, true), strip(128258, '<B>', true, true));
+    const gpt2 = new native.Tokenizer(await native.BPE.fromFile(gpt2VocabJson, gpt2MergesTxt));
+    gpt2.setPreTokenizer(native.byteLevelPreTokenizer(false, true));
+    gpt2.save(path.join(folder, 'gpt2.json'));
+    const trimming = JSON.parse(fs.readFileSync(path.join(folder, 'gpt2.json'), 'utf8'));
+    trimming.added_tokens = [strip(50257, '<L>', true, false), strip(50258, '<R>', false, true), strip(50259, '<B>', true, true)];
+    trimming.decoder = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    trimming.post_processor = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    const texts = ['a  <L>b<R>  c', ' <L> <R> ', 'x \t<B>\n y', '<L><R><B>', 'plain text'];
+    for (const [name, json] of [['llama', llama], ['gpt2-trim', trimming]] as const) {
+      const file = path.join(folder, `${name}.json`);
+      fs.writeFileSync(file, JSON.stringify(json));
+      const ours = loadHfTokenizer(file, { config: {} });
+      expect(ours.kind).toBe('byte-level-bpe');
+      const oracle = native.Tokenizer.fromFile(file);
+      for (const text of texts) {
+        const encoding = ours.encode(text, { pair: text });
+        const reference = await oracle.encode(text, text, { addSpecialTokens: true });
+        const firstLength = ours.encode(text).length;
+        const offsets = [...toCodePointOffsets(text, encoding.offsets.slice(0, firstLength)), ...toCodePointOffsets(text, encoding.offsets.slice(firstLength))];
+        expect({ name, text, tokens: encoding.tokens, ids: Array.from(encoding.ids), offsets }).toEqual({
+          name,
+          text,
+          tokens: reference.getTokens(),
+          ids: reference.getIds(),
+          offsets: reference.getOffsets(),
+        });
+      }
+      // The workers' replies carry these tokens too (batch.test.ts checks the packing itself).
+      const batchTexts = Array.from({ length: 64 }, (_, i) => `${texts[i % texts.length]} ${'filler words '.repeat(120)}`);
+      for (let round = 0; round < 2; round++) {
+        const batch = await ours.encodeBatch(batchTexts, { threads: 2 });
+        batch.forEach((encoding, i) => expect(encoding.tokens).toEqual(ours.encode(batchTexts[i]).tokens));
+      }
+      releaseWorkers(ours);
+    }
+    fs.rmSync(folder, { recursive: true, force: true });
   });
 });

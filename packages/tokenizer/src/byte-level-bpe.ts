@@ -23,7 +23,7 @@ import type {
   SpecialTokenRole,
   Tokenizer,
 } from './types.js';
-import { checkDecodeIds, checkText, decodeEach, registerSpecialTokens, resolveRoles } from './common.js';
+import { optionsObject, checkDecodeIds, checkText, decodeEach, registerSpecialTokens, resolveRoles } from './common.js';
 import { clearWorkerCaches, encodeBatchWithWorkers, invalidateWorkers } from './batch.js';
 
 /** Everything needed to rebuild the tokenizer (in a worker thread, say): plain data only. */
@@ -127,11 +127,10 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   private installAddedToken(token: AddedTokenSpec): void {
-    const previous = this.addedByContent.get(token.content);
     this.addedByContent.set(token.content, token);
     this.idTable[token.id] = token.content;
+    // As in HF, a text listed twice stays special if either entry is.
     if (token.special) this.specialSet.set(token.content, token.id);
-    else if (previous?.special) this.specialSet.delete(token.content);
     // HF matches tokens that skip normalization first, then the normalized ones in what is left.
     (token.normalized ? this.normalizedMatcher : this.specialMatcher).add(token);
   }
@@ -203,6 +202,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
+    if (typeof token !== 'string') return undefined;
     const added = this.addedByContent.get(token);
     if (added !== undefined) return added.id;
     const id = this.vocab.get(token);
@@ -217,6 +217,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   // ---- encoding -------------------------------------------------------------
 
   encode(text: string, options: EncodeOptions = {}): Encoding {
+    options = optionsObject('encode', options);
     checkText('encode', text, 'text');
     const pair = options.pair;
     if (pair !== undefined) checkText('encode', pair, 'options.pair');
@@ -246,6 +247,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     for (const match of specials) {
       this.encodeNormalizedPart(text, position, match.start, out);
       out.push(match.token.id, match.start, match.end);
+      // lstrip/rstrip took whitespace: HF's token is the matched text.
+      if (match.end - match.start !== match.token.content.length) out.setLastTokenText(text.slice(match.start, match.end));
       position = match.end;
     }
     this.encodeNormalizedPart(text, position, text.length, out);
@@ -261,6 +264,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     for (const match of this.normalizedMatcher.find(text, start, end)) {
       this.encodePlain(text, position, match.start, out);
       out.push(match.token.id, match.start, match.end);
+      if (match.end - match.start !== match.token.content.length) out.setLastTokenText(text.slice(match.start, match.end));
       position = match.end;
     }
     this.encodePlain(text, position, end, out);
@@ -315,10 +319,13 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
       if (last < length) this.encodeWord(segment, last, length, base + last, out);
     }
     if (prefixed) {
-      // The inserted space has no source character: tokens starting on it start at the segment.
+      // HF aligns the inserted space with the segment's first character: a token starting on it
+      // starts there, and one made of the space alone spans that character.
+      const c = text.charCodeAt(start);
+      const firstEnd = start + (c >= 0xd800 && c <= 0xdbff && start + 1 < end && (text.charCodeAt(start + 1) & 0xfc00) === 0xdc00 ? 2 : 1);
       for (let i = firstToken; i < out.length && out.offsets[2 * i] < start; i++) {
         out.offsets[2 * i] = start;
-        if (out.offsets[2 * i + 1] < start) out.offsets[2 * i + 1] = start;
+        if (out.offsets[2 * i + 1] <= start) out.offsets[2 * i + 1] = firstEnd;
       }
     }
   }
@@ -465,6 +472,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    options = optionsObject('decode', options);
     const text = Buffer.from(this.decodeToBytes(ids, options.skipSpecialTokens ?? false).buffer).toString('utf8');
     return options.cleanUpTokenizationSpaces ? cleanUpTokenizationSpaces(text) : text;
   }
@@ -474,6 +482,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   createDecodeStream(options: DecodeOptions = {}): DecodeStream {
+    options = optionsObject('createDecodeStream', options);
     const skip = options.skipSpecialTokens ?? false;
     return new ByteDecodeStream((id) => {
       checkDecodeIds('decodeStream.push', [id], this.idTable.length);

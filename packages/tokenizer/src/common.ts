@@ -3,6 +3,13 @@ import { BitNetError, ErrorCode, formatValue, invalidArgument, outOfRange } from
 import { PrefixDecodeStream } from './decode-stream.js';
 import { type DecodeOptions, type DecodeStream, SPECIAL_TOKEN_ROLES, type SpecialToken, type SpecialTokenRole } from './types.js';
 
+/** An options argument: undefined or null mean none; anything else must be an object. */
+export function optionsObject<T extends object>(op: string, options: T | null | undefined, name = 'options'): T {
+  if (options === undefined || options === null) return {} as T;
+  if (typeof options !== 'object') throw invalidArgument(op, `${name} must be an object, got ${typeof options} ${formatValue(options)}`);
+  return options;
+}
+
 export function checkText(op: string, value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string') {
     throw invalidArgument(op, `${name} must be a string, got ${value === null ? 'null' : typeof value} ${formatValue(value)}`);
@@ -104,6 +111,7 @@ export function decodeEach(
   batch: ReadonlyArray<ArrayLike<number>>,
   options: DecodeOptions,
 ): string[] {
+  options = optionsObject('decodeBatch', options);
   if (!Array.isArray(batch)) throw invalidArgument('decodeBatch', `batch must be an array of id arrays, got ${typeof batch}`);
   return batch.map((ids) => decode(ids, options));
 }

@@ -4,7 +4,8 @@ import type { DecodeStream } from './types.js';
 
 /** For tokenizers whose tokens are byte strings: UTF-8 decoding in streaming mode does the holding back. */
 export class ByteDecodeStream implements DecodeStream {
-  private decoder = new TextDecoder('utf-8', { fatal: false });
+  // ignoreBOM: a U+FEFF the tokens encode is text (decode() keeps it), not a byte-order mark to drop.
+  private decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   constructor(private readonly bytesOf: (id: number) => Uint8Array | null) {}
 
   push(id: number): string {
@@ -15,7 +16,7 @@ export class ByteDecodeStream implements DecodeStream {
 
   flush(): string {
     const rest = this.decoder.decode();
-    this.decoder = new TextDecoder('utf-8', { fatal: false });
+    this.decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
     return rest;
   }
 }

@@ -99,6 +99,18 @@ describe('streaming decode', () => {
     expect(stream.push(bytes[0])).toBe('é');
   });
 
+  it('keeps U+FEFF at the start and after a flush, as the oracle decodes it', async () => {
+    const stream = llama.createDecodeStream();
+    for (const text of ['\ufeffHello', 'a\ufeff', '\ufeffy']) {
+      const ids = llama.encode(text, { addSpecialTokens: false }).ids;
+      let streamed = '';
+      for (const id of ids) streamed += stream.push(id);
+      streamed += stream.flush(); // the same stream goes on: a fresh decoder after every flush
+      expect(streamed).toBe(await oracle.decode(Array.from(ids), false));
+      expect(streamed).toBe(text);
+    }
+  });
+
   it('skips special tokens when asked', () => {
     const ids = llama.encode('<|begin_of_text|>Hi<|eot_id|>').ids;
     expect(streamDecode(llama, ids, { skipSpecialTokens: true }).join('')).toBe('Hi');

@@ -10,6 +10,11 @@ export class TokenEncoding implements Encoding {
   /** Flat [start0, end0, start1, end1, …]. */
   readonly offsetPairs: Int32Array;
   private readonly idToTokenTable: ArrayLike<string | undefined>;
+  /**
+   * [position, text] of the rare tokens whose text is not their id's (an added token matched with
+   * the whitespace lstrip/rstrip took, as HF reports it), in position order; null for none.
+   */
+  readonly tokenTexts: ReadonlyArray<readonly [number, string]> | null;
   private tokenCache: string[] | undefined;
   private offsetCache: Array<[number, number]> | undefined;
   private maskCache: Uint8Array | undefined;
@@ -22,6 +27,7 @@ export class TokenEncoding implements Encoding {
     sequenceIds: Int8Array,
     idToTokenTable: ArrayLike<string | undefined>,
     tokens?: string[],
+    tokenTexts: ReadonlyArray<readonly [number, string]> | null = null,
   ) {
     this.ids = ids;
     this.offsetPairs = offsetPairs;
@@ -30,6 +36,7 @@ export class TokenEncoding implements Encoding {
     this.sequenceIds = sequenceIds;
     this.idToTokenTable = idToTokenTable;
     this.tokenCache = tokens;
+    this.tokenTexts = tokenTexts;
   }
 
   get length(): number {
@@ -46,6 +53,7 @@ export class TokenEncoding implements Encoding {
       const table = this.idToTokenTable;
       const tokens = new Array<string>(this.ids.length);
       for (let i = 0; i < tokens.length; i++) tokens[i] = table[this.ids[i]] as string;
+      if (this.tokenTexts !== null) for (const [position, text] of this.tokenTexts) tokens[position] = text;
       this.tokenCache = tokens;
     }
     return this.tokenCache;
@@ -78,6 +86,8 @@ export class EncodingBuilder {
   ids: Int32Array;
   offsets: Int32Array;
   length = 0;
+  /** [position, text] of tokens whose text is not their id's (see TokenEncoding.tokenTexts), or null. */
+  tokenTexts: Array<[number, string]> | null = null;
 
   constructor(capacity = 64) {
     this.ids = new Int32Array(capacity);
@@ -86,6 +96,12 @@ export class EncodingBuilder {
 
   reset(): void {
     this.length = 0;
+    this.tokenTexts = null;
+  }
+
+  /** Gives the token last pushed the text `text` instead of its id's. */
+  setLastTokenText(text: string): void {
+    (this.tokenTexts ??= []).push([this.length - 1, text]);
   }
 
   grow(minimum: number): void {

@@ -142,6 +142,18 @@ describe('loading', () => {
     expectError(() => createBpeTokenizer(notJson, merges), ErrorCode.FILE_FORMAT, Error, notJson, /not a JSON object of token → id/);
   });
 
+  it('treats null options of the loaders as none and rejects bad special token lists', () => {
+    const none = null as never;
+    expect(loadHfTokenizer(llama3TokenizerJson, none).kind).toBe('byte-level-bpe');
+    expect(loadTokenizer(llama3TokenizerJson, none).kind).toBe('byte-level-bpe');
+    expect(tokenizerFromJson(wordPieceJson, {}, none).kind).toBe('huggingface');
+    expect(createBpeTokenizer(gpt2VocabJson, gpt2MergesTxt, none).allSpecialTokens.get('<|endoftext|>')).toBe(50256);
+    expect(createSimpleTokenizer({ a: 0 }, none).tokenToId('<unk>')).toBe(1);
+    expectError(() => createBpeTokenizer(gpt2VocabJson, gpt2MergesTxt, { specialTokens: 'abc' as never }), ErrorCode.INVALID_ARGUMENT, TypeError, /\[createBpeTokenizer\] options\.specialTokens must be an array of token strings, got "abc"/);
+    expectError(() => createBpeTokenizer(gpt2VocabJson, gpt2MergesTxt, { specialTokens: [7] as never }), ErrorCode.INVALID_ARGUMENT, TypeError, /options\.specialTokens must be an array of token strings/);
+    expectError(() => loadHfTokenizer(llama3TokenizerJson, 'x' as never), ErrorCode.INVALID_ARGUMENT, TypeError, /\[loadHfTokenizer\] options must be an object/);
+  });
+
   it('rejects a bad simple vocabulary', () => {
     expectError(() => createSimpleTokenizer(null as never), ErrorCode.INVALID_ARGUMENT, TypeError, /\[createSimpleTokenizer\] vocab must be/);
     expectError(() => createSimpleTokenizer({ a: -1 }), ErrorCode.INVALID_ARGUMENT, TypeError, /vocab id of "a" must be a non-negative integer, got -1/);
@@ -183,9 +195,25 @@ describe.each([
     await expectRejection(tokenizer.encodeBatch('abc' as unknown as string[]), ErrorCode.INVALID_ARGUMENT, /\[encodeBatch\] texts must be an array of strings/);
     await expectRejection(tokenizer.encodeBatch(['a', 3 as unknown as string]), ErrorCode.INVALID_ARGUMENT, /texts\[1\] must be a string, got number 3/);
     await expectRejection(tokenizer.encodeBatch(['a', 'b'], { pairs: ['x'] }), ErrorCode.INVALID_ARGUMENT, /options\.pairs has 1 entries but texts has 2/);
-    if (tokenizer.kind === 'byte-level-bpe') {
-      await expectRejection(tokenizer.encodeBatch(['a'], { threads: 0 }), ErrorCode.OUT_OF_RANGE, /options\.threads must be a positive integer, got 0/);
-    }
+    // Every kind, also those that never start threads.
+    await expectRejection(tokenizer.encodeBatch(['a'], { threads: 0 }), ErrorCode.OUT_OF_RANGE, /\[encodeBatch\] options\.threads must be a positive integer, got 0/);
+  });
+
+  it('treats null options as none and rejects options that are not objects', async () => {
+    const tokenizer = get();
+    const ids = tokenizer.encode('hello world').ids;
+    const none = null as never;
+    expect(Array.from(tokenizer.encode('hello world', none).ids)).toEqual(Array.from(ids));
+    expect(tokenizer.decode(ids, none)).toBe(tokenizer.decode(ids));
+    expect(tokenizer.decodeBatch([ids], none)).toEqual([tokenizer.decode(ids)]);
+    expect(tokenizer.createDecodeStream(none).push(ids[0])).toBe(tokenizer.createDecodeStream().push(ids[0]));
+    expect(Array.from((await tokenizer.encodeBatch(['hello world'], none))[0].ids)).toEqual(Array.from(ids));
+    expectError(() => tokenizer.encode('x', 5 as never), ErrorCode.INVALID_ARGUMENT, TypeError, /\[encode\] options must be an object, got number 5/);
+    expectError(() => tokenizer.decode(ids, 'x' as never), ErrorCode.INVALID_ARGUMENT, TypeError, /\[decode\] options must be an object/);
+    await expectRejection(tokenizer.encodeBatch(['a'], true as never), ErrorCode.INVALID_ARGUMENT, /\[encodeBatch\] options must be an object/);
+    // Like any other string that is not a token.
+    expect(tokenizer.tokenToId(null as never)).toBeUndefined();
+    expect(tokenizer.tokenToId(5 as never)).toBeUndefined();
   });
 
   it('rejects conflicting special tokens and leaves the tokenizer unchanged', () => {

@@ -8,8 +8,9 @@ import { BitNetError, ErrorCode } from '@bitnet/errors';
 import { TokenEncoding } from './encoding.js';
 import { cleanUpTokenizationSpaces } from './cleanup.js';
 import { checkBatchArguments, encodeSequentially } from './batch.js';
-import { checkDecodeIds, checkText, decodeEach, prefixDecodeStream, registerSpecialTokens, resolveRoles } from './common.js';
+import { optionsObject, checkDecodeIds, checkText, decodeEach, prefixDecodeStream, registerSpecialTokens, resolveRoles } from './common.js';
 import { byteLevelTokenToBytes } from './byte-level.js';
+import { assignAddedTokenIds } from './tokenizer-json.js';
 import type { DecodeOptions, DecodeStream, EncodeBatchOptions, EncodeOptions, Encoding, SpecialToken, SpecialTokenRole, Tokenizer } from './types.js';
 
 type Json = Record<string, any>;
@@ -37,7 +38,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
     this.config = { ...config, clean_up_tokenization_spaces: false };
     this.roles = roles;
     this.fastPathRejection = fastPathRejection;
-    this.hf = HuggingFaceTokenizer.build(json, this.config, path);
+    this.hf = HuggingFaceTokenizer.build(this.json, this.config, path);
     this.wordPiecePrefix = json.model?.type === 'WordPiece' ? (json.model.continuing_subword_prefix ?? '##') : null;
     const decoderTypes = [json.decoder?.type, ...((json.decoder?.decoders ?? []) as Json[]).map((d) => d.type)];
     this.byteLevelDecoder = decoderTypes.includes('ByteLevel');
@@ -45,27 +46,31 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   /**
-   * HF's Rust AddedVocabulary gives an added token whose text the model already has the model's id
-   * (the id in added_tokens is then unused); @huggingface/tokenizers would keep the listed id.
+   * Added-token ids as HF's Rust AddedVocabulary gives them (see assignAddedTokenIds): the model's id
+   * for text it already has, else the next id in sequence, whatever the file lists;
+   * @huggingface/tokenizers would keep the listed ids.
    */
   private static withModelIds(json: Json): Json {
     const vocab = json.model?.vocab;
     const added: Json[] | undefined = json.added_tokens;
     if (!Array.isArray(added) || !vocab || typeof vocab !== 'object') return json;
-    const modelId = (content: string): number | undefined => {
-      if (Array.isArray(vocab)) {
-        const index = vocab.findIndex((entry: unknown) => Array.isArray(entry) && entry[0] === content);
-        return index >= 0 ? index : undefined;
-      }
-      return Object.prototype.hasOwnProperty.call(vocab, content) && Number.isInteger(vocab[content]) ? vocab[content] : undefined;
-    };
-    let changed = false;
-    const remapped = added.map((token) => {
-      const id = typeof token?.content === 'string' ? modelId(token.content) : undefined;
-      if (id === undefined || id === token.id) return token;
-      changed = true;
-      return { ...token, id };
-    });
+    if (added.some((token) => typeof token?.content !== 'string')) return json; // the build reports it
+    let modelId: (content: string) => number | undefined;
+    let modelSize: number;
+    if (Array.isArray(vocab)) {
+      // Unigram: [[piece, score], …], ids by position.
+      const index = new Map<string, number>();
+      vocab.forEach((entry: unknown, id: number) => {
+        if (Array.isArray(entry) && typeof entry[0] === 'string' && !index.has(entry[0])) index.set(entry[0], id);
+      });
+      modelId = (content) => index.get(content);
+      modelSize = vocab.length;
+    } else {
+      modelId = (content) => (Object.prototype.hasOwnProperty.call(vocab, content) && Number.isInteger(vocab[content]) ? vocab[content] : undefined);
+      modelSize = Object.keys(vocab).length;
+    }
+    const remapped = assignAddedTokenIds(added as Array<{ id: number; content: string }>, modelId, modelSize);
+    const changed = remapped.length !== added.length || remapped.some((token, i) => token !== added[i]);
     return changed ? { ...json, added_tokens: remapped } : json;
   }
 
@@ -109,6 +114,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
+    if (typeof token !== 'string') return undefined;
     return this.added.get(token)?.id ?? this.hf.token_to_id(token);
   }
 
@@ -180,6 +186,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): Encoding {
+    options = optionsObject('encode', options);
     checkText('encode', text, 'text');
     const pair = options.pair;
     if (pair !== undefined) checkText('encode', pair, 'options.pair');
@@ -227,11 +234,13 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   async encodeBatch(texts: readonly string[], options: EncodeBatchOptions = {}): Promise<Encoding[]> {
+    options = optionsObject('encodeBatch', options);
     const pairs = checkBatchArguments('encodeBatch', texts, options);
     return encodeSequentially(this, texts, pairs, options.addSpecialTokens ?? true);
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    options = optionsObject('decode', options);
     checkDecodeIds('decode', ids, this.idTable.length);
     if (ids.length === 0) return '';
     const text = this.hf.decode(Array.from(ids), { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
@@ -243,6 +252,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   createDecodeStream(options: DecodeOptions = {}): DecodeStream {
+    options = optionsObject('createDecodeStream', options);
     return prefixDecodeStream((ids, o) => this.decode(ids, o), () => this.idTable.length, options);
   }
 

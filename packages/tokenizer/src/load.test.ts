@@ -53,6 +53,18 @@ describe('loadTokenizer detects the format', () => {
     expect(loadTokenizer(path.dirname(file)).kind).toBe('simple');
   });
 
+  it('from a word vocabulary whose words include tokenizer.json member names ("model", "version", …)', () => {
+    const vocab = { '<unk>': 0, the: 1, model: 2, version: 3, decoder: 4, added_tokens: 5, pre_tokenizer: 6, new: 7, '.': 8 };
+    const file = path.join(dir, 'member-words', 'vocab.json');
+    fs.mkdirSync(path.dirname(file));
+    fs.writeFileSync(file, JSON.stringify(vocab, null, 2));
+    for (const target of [file, path.dirname(file)]) {
+      const simple = loadTokenizer(target);
+      expect(simple.kind).toBe('simple');
+      expect(Array.from(simple.encode('the new model version . decoder added_tokens pre_tokenizer other').ids)).toEqual([1, 7, 2, 3, 8, 4, 5, 6, 0]);
+    }
+  });
+
   it('takes tokenizer_config.json from options instead of beside the file', () => {
     const json = fs.readFileSync(llama3TokenizerJson, 'utf8');
     const bare = tokenizerFromJson(json);

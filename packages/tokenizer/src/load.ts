@@ -12,6 +12,7 @@ import { GPT2_SPLIT_PATTERN, translateOnigurumaPattern } from './regex.js';
 import { SimpleTokenizer } from './simple.js';
 import { StringIdTable } from './string-table.js';
 import { NotFastPathable, byteLevelSpecFromScan, rolesFromConfig } from './tokenizer-json.js';
+import { optionsObject } from './common.js';
 import type { Tokenizer } from './types.js';
 import { byteToChar } from './byte-level.js';
 
@@ -69,6 +70,7 @@ function readConfig(op: string, config: LoadOptions['config'], beside: string | 
  */
 export function tokenizerFromJson(source: string | Json, config: Json = {}, options: { forceHuggingFace?: boolean; path?: string } = {}): Tokenizer {
   const op = 'loadHfTokenizer';
+  options = optionsObject(op, options);
   const where = options.path ?? '<tokenizer.json>';
   if (typeof source !== 'string' && (source === null || typeof source !== 'object' || Array.isArray(source))) {
     throw invalidArgument(op, `tokenizer JSON must be a string or an object, got ${formatValue(source)}`);
@@ -109,6 +111,7 @@ export function tokenizerFromJson(source: string | Json, config: Json = {}, opti
 export function loadHfTokenizer(file: string, options: LoadOptions = {}): Tokenizer {
   const op = 'loadHfTokenizer';
   checkPath(op, file, 'path');
+  options = optionsObject(op, options);
   let target = file;
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) target = path.join(file, 'tokenizer.json');
   const text = readText(op, target);
@@ -128,6 +131,11 @@ export function createBpeTokenizer(vocabJsonPath: string, mergesTxtPath: string,
   const op = 'createBpeTokenizer';
   checkPath(op, vocabJsonPath, 'vocabJsonPath');
   checkPath(op, mergesTxtPath, 'mergesTxtPath');
+  options = optionsObject(op, options);
+  const listed = options.specialTokens;
+  if (listed !== undefined && listed !== null && (!Array.isArray(listed) || listed.some((token) => typeof token !== 'string'))) {
+    throw invalidArgument(op, `options.specialTokens must be an array of token strings, got ${formatValue(listed)}`);
+  }
   const vocabText = readText(op, vocabJsonPath);
   let vocab: StringIdTable;
   try {
@@ -203,6 +211,7 @@ function parseMergesTxt(op: string, text: string, file: string, vocab: StringIdT
 export function loadTokenizer(file: string, options: LoadOptions = {}): Tokenizer {
   const op = 'loadTokenizer';
   checkPath(op, file, 'path');
+  options = optionsObject(op, options);
   if (!fs.existsSync(file)) throw new BitNetError(ErrorCode.FILE_NOT_FOUND, op, `${file}: no such file or folder`, { details: { path: file } });
   if (fs.statSync(file).isDirectory()) {
     const tokenizerJson = path.join(file, 'tokenizer.json');
@@ -220,7 +229,8 @@ export function loadTokenizer(file: string, options: LoadOptions = {}): Tokenize
     return createBpeTokenizer(vocab, file);
   }
   const head = text.slice(0, 4096);
-  if (/"model"\s*:/.test(text) && /"(added_tokens|pre_tokenizer|decoder|version)"\s*:/.test(head + text.slice(-4096))) {
+  // `"model": {` is precise: a word vocab may have the words "model" and "version", but maps them to ids.
+  if (/"model"\s*:\s*\{/.test(text) && /"(added_tokens|pre_tokenizer|decoder|version)"\s*:/.test(head + text.slice(-4096))) {
     return loadHfTokenizer(file, options);
   }
   const json = parseJson(op, text, file);

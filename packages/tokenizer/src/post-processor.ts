@@ -20,8 +20,11 @@ const SPACE_CHAR = byteToChar[0x20].charCodeAt(0);
 
 function trimOffsets(builder: EncodingBuilder, tokens: ArrayLike<string | undefined>, addPrefixSpace: boolean): void {
   const offsets = builder.offsets;
+  const texts = builder.tokenTexts;
+  let nextText = 0;
   for (let i = 0; i < builder.length; i++) {
-    const token = tokens[builder.ids[i]] ?? '';
+    // HF trims by the token's text: a stripped added token's includes the whitespace it took.
+    const token = texts !== null && nextText < texts.length && texts[nextText][0] === i ? texts[nextText++][1] : (tokens[builder.ids[i]] ?? '');
     let leading = 0;
     while (leading < token.length && (token.charCodeAt(leading) === SPACE_CHAR || isWhitespaceCode(token.charCodeAt(leading)))) leading++;
     let trailing = 0;
@@ -74,9 +77,11 @@ export function postProcess(
   const special = new Uint8Array(total);
   const sequenceIds = new Int8Array(total);
   let n = 0;
+  let tokenTexts: Array<[number, string]> | null = null;
   for (const piece of pieces) {
     if (piece.kind === 'sequence') {
       const source = sequences[piece.index];
+      if (source.tokenTexts !== null) for (const [position, text] of source.tokenTexts) (tokenTexts ??= []).push([n + position, text]);
       ids.set(source.ids.subarray(0, source.length), n);
       offsets.set(source.offsets.subarray(0, source.length * 2), n * 2);
       typeIds.fill(piece.typeId, n, n + source.length);
@@ -92,5 +97,5 @@ export function postProcess(
       }
     }
   }
-  return new TokenEncoding(ids, offsets, typeIds, special, sequenceIds, tokens);
+  return new TokenEncoding(ids, offsets, typeIds, special, sequenceIds, tokens, undefined, tokenTexts);
 }

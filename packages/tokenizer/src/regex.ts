@@ -2,6 +2,7 @@
 // tokenizers compile) into equivalent JavaScript RegExp source. Only the
 // constructs whose meaning differs between the two engines are rewritten;
 // anything this file cannot translate exactly is reported, never guessed.
+import { NEWER_IN_V8_RANGES, classBody } from './unicode-tables.js';
 
 /** Oniguruma's Unicode `\s`: \t\n\v\f\r, space, U+0085 and the Zs/Zl/Zp characters (JS's `\s` adds U+FEFF and drops U+0085). */
 const SPACE_CLASS_BODY = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
@@ -10,6 +11,20 @@ const WORD_CLASS_BODY = '\\p{L}\\p{M}\\p{Nd}\\p{Pc}';
 
 /** Extra characters that Unicode simple case folding maps onto an ASCII letter. */
 const FOLDS: Record<string, string> = { s: '\\u017f', k: '\\u212a' };
+
+/**
+ * Characters V8's newer Unicode tables put in \p{L} / \p{N} (so in \w and \d too) that HF's Oniguruma
+ * leaves unassigned (unicode-tables.ts): a property excludes them (unless it holds unassigned characters),
+ * a negated one includes them.
+ */
+const NEWER = `[${classBody(NEWER_IN_V8_RANGES)}]`;
+/** Properties that hold unassigned characters (so, for HF, the NEWER ones); every other property does not. */
+const WITH_UNASSIGNED = new Set(['Cn', 'Unassigned', 'C', 'Other', 'Any']);
+
+/** `atom` (one character wide) without the NEWER characters. */
+const withoutNewer = (atom: string): string => `(?:(?!${NEWER})${atom})`;
+/** `atom` (one character wide) with the NEWER characters. */
+const withNewer = (atom: string): string => `(?:${NEWER}|${atom})`;
 
 function caseVariants(letter: string): string {
   const lower = letter.toLowerCase();
@@ -22,6 +37,12 @@ export class RegexTranslationError extends Error {}
 export function translateOnigurumaPattern(pattern: string): string {
   let out = '';
   let inClass = false;
+  // The class being read: where it starts in `out`, negated, and whether its members are properties
+  // with NEWER characters (plain or negated): it then gets HF's answer for those characters when it closes.
+  let classStart = 0;
+  let classNegated = false;
+  let classPositive = false;
+  let classNegative = false;
   // Stack of group kinds: true where the group switched case-insensitivity on.
   const groups: boolean[] = [];
   let caseInsensitiveDepth = 0;
@@ -40,24 +61,33 @@ export function translateOnigurumaPattern(pattern: string): string {
           out += `[^${SPACE_CLASS_BODY}]`;
           break;
         case 'w':
-          out += inClass ? WORD_CLASS_BODY : `[${WORD_CLASS_BODY}]`;
+          classPositive = true;
+          out += inClass ? WORD_CLASS_BODY : withoutNewer(`[${WORD_CLASS_BODY}]`);
           break;
         case 'W':
           if (inClass) throw new RegexTranslationError('\\W inside a character class');
-          out += `[^${WORD_CLASS_BODY}]`;
+          out += withNewer(`[^${WORD_CLASS_BODY}]`);
           break;
         case 'd':
-          out += '\\p{Nd}';
+          classPositive = true;
+          out += inClass ? '\\p{Nd}' : withoutNewer('\\p{Nd}');
           break;
         case 'D':
           if (inClass) throw new RegexTranslationError('\\D inside a character class');
-          out += '\\P{Nd}';
+          out += withNewer('\\P{Nd}');
           break;
         case 'p':
         case 'P': {
           const close = pattern.indexOf('}', i);
           if (pattern[i + 1] !== '{' || close < 0) throw new RegexTranslationError(`unsupported \\${next} escape`);
-          out += pattern.slice(i - 1, close + 1);
+          const escape = pattern.slice(i - 1, close + 1);
+          // Whether the escape, for HF, leaves the NEWER characters out.
+          const excludes = WITH_UNASSIGNED.has(pattern.slice(i + 2, close)) === (next === 'P');
+          if (inClass) {
+            if (excludes) classPositive = true;
+            else classNegative = true;
+            out += escape;
+          } else out += excludes ? withoutNewer(escape) : withNewer(escape);
           i = close;
           break;
         }
@@ -79,16 +109,29 @@ export function translateOnigurumaPattern(pattern: string): string {
       continue;
     }
     if (inClass) {
-      if (c === ']') inClass = false;
       if (c === '[') throw new RegexTranslationError('nested character class');
       out += caseInsensitiveDepth > 0 && /[A-Za-z]/.test(c) ? caseVariants(c) : c;
+      if (c === ']') {
+        inClass = false;
+        // HF: a NEWER character is in no property, so in every negated one (and nothing else here).
+        const matchesNewer = classNegative !== classNegated;
+        if (classPositive || classNegative) {
+          const cls = out.slice(classStart);
+          out = out.slice(0, classStart) + (matchesNewer ? withNewer(cls) : withoutNewer(cls));
+        }
+      }
       continue;
     }
     if (c === '[') {
       inClass = true;
+      classStart = out.length;
+      classNegated = false;
+      classPositive = false;
+      classNegative = false;
       out += c;
       if (pattern[i + 1] === '^') {
         if (caseInsensitiveDepth > 0) throw new RegexTranslationError('negated class under (?i)');
+        classNegated = true;
         out += '^';
         i++;
       }

@@ -13,8 +13,7 @@ const SPACE = 4;
 const NEWLINE = 8;
 const KNOWN = 0x80;
 
-const letterRe = /\p{L}/u;
-const numberRe = /\p{N}/u;
+import { HF_LETTER_RANGES, HF_NUMBER_RANGES, inRanges } from './unicode-tables.js';
 
 function isOnigurumaSpace(code: number): boolean {
   return (
@@ -34,10 +33,10 @@ function isOnigurumaSpace(code: number): boolean {
 
 function computeClass(codePoint: number): number {
   if (codePoint >= 0xd800 && codePoint <= 0xdfff) return 0; // a lone surrogate: its own "other" code point
-  const char = String.fromCodePoint(codePoint);
+  // HF's letter and number tables, not V8's newer ones (unicode-tables.ts); computed once per code point.
   let cls = 0;
-  if (letterRe.test(char)) cls |= LETTER;
-  else if (numberRe.test(char)) cls |= NUMBER;
+  if (inRanges(HF_LETTER_RANGES, codePoint)) cls |= LETTER;
+  else if (inRanges(HF_NUMBER_RANGES, codePoint)) cls |= NUMBER;
   if (isOnigurumaSpace(codePoint)) cls |= SPACE;
   if (codePoint === 0x0a || codePoint === 0x0d) cls |= NEWLINE;
   return cls;

@@ -7,7 +7,7 @@ import { AddedTokenMatcher } from './added-tokens.js';
 import { EncodingBuilder } from './encoding.js';
 import { NO_POST_PROCESSOR, postProcess } from './post-processor.js';
 import { checkBatchArguments, encodeSequentially } from './batch.js';
-import { checkDecodeIds, checkText, decodeEach, prefixDecodeStream, registerSpecialTokens, resolveRoles } from './common.js';
+import { optionsObject, checkDecodeIds, checkText, decodeEach, prefixDecodeStream, registerSpecialTokens, resolveRoles } from './common.js';
 import { cleanUpTokenizationSpaces } from './cleanup.js';
 import type { DecodeOptions, DecodeStream, EncodeBatchOptions, EncodeOptions, Encoding, SpecialToken, SpecialTokenRole, Tokenizer } from './types.js';
 
@@ -35,6 +35,7 @@ export class SimpleTokenizer implements Tokenizer {
 
   constructor(vocab: SimpleVocab, options: SimpleTokenizerOptions = {}) {
     const op = 'createSimpleTokenizer';
+    options = optionsObject(op, options);
     const unkToken = options.unkToken ?? '<unk>';
     if (typeof unkToken !== 'string' || unkToken.length === 0) throw invalidArgument(op, `options.unkToken must be a non-empty string, got ${formatValue(unkToken)}`);
     const entries: Array<[unknown, unknown]> = Array.isArray(vocab)
@@ -83,6 +84,7 @@ export class SimpleTokenizer implements Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
+    if (typeof token !== 'string') return undefined;
     return this.vocab.get(token);
   }
 
@@ -113,6 +115,7 @@ export class SimpleTokenizer implements Tokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): Encoding {
+    options = optionsObject('encode', options);
     checkText('encode', text, 'text');
     if (options.pair !== undefined) checkText('encode', options.pair, 'options.pair');
     this.encodeSequence(text, this.builder);
@@ -121,11 +124,13 @@ export class SimpleTokenizer implements Tokenizer {
   }
 
   async encodeBatch(texts: readonly string[], options: EncodeBatchOptions = {}): Promise<Encoding[]> {
+    options = optionsObject('encodeBatch', options);
     const pairs = checkBatchArguments('encodeBatch', texts, options);
     return encodeSequentially(this, texts, pairs, options.addSpecialTokens ?? true);
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    options = optionsObject('decode', options);
     checkDecodeIds('decode', ids, this.idTable.length);
     const words: string[] = [];
     for (let i = 0; i < ids.length; i++) {
@@ -143,6 +148,7 @@ export class SimpleTokenizer implements Tokenizer {
   }
 
   createDecodeStream(options: DecodeOptions = {}): DecodeStream {
+    options = optionsObject('createDecodeStream', options);
     return prefixDecodeStream((ids, o) => this.decode(ids, o), () => this.idTable.length, options);
   }
 

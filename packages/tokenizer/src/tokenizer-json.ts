@@ -61,6 +61,27 @@ export function addedTokensFromJson(json: Json, path: string): AddedTokenSpec[] 
   });
 }
 
+/**
+ * The ids HF's AddedVocabulary gives added_tokens when it loads them (`add_tokens`, in order): a
+ * token the model or an earlier entry already has keeps that id; a new one takes the model's vocab
+ * size (`modelSize`, its number of tokens) or, once an added id reaches it, the highest added id + 1.
+ * The id written in the file is never used; empty tokens are ignored.
+ */
+export function assignAddedTokenIds<T extends { id: number; content: string }>(tokens: readonly T[], modelId: (content: string) => number | undefined, modelSize: number): T[] {
+  const ids = new Map<string, number>();
+  let highest = -1;
+  const out: T[] = [];
+  for (const token of tokens) {
+    if (token.content.length === 0) continue;
+    let id = ids.get(token.content) ?? modelId(token.content);
+    if (id === undefined) id = ids.size === 0 ? modelSize : highest >= modelSize || modelSize === 0 ? highest + 1 : modelSize;
+    ids.set(token.content, id);
+    if (id > highest) highest = id;
+    out.push(id === token.id ? token : { ...token, id });
+  }
+  return out;
+}
+
 function splitPatternOf(pre: Json): string {
   if (pre.type !== 'Split') fail(`pre-tokenizer ${pre.type} inside the Sequence`);
   if (pre.behavior !== 'Isolated' || pre.invert === true) fail(`Split behavior ${pre.behavior}${pre.invert ? ' inverted' : ''}`);
@@ -152,11 +173,14 @@ export function byteLevelSpecFromScan(
   for (let b = 0; b < 256; b++) if (vocabTable.get(byteToChar[b]) < 0) fail(`vocab lacks the byte token for 0x${b.toString(16)}`);
   const vocab = Array.from(vocabTable.tokens, (token) => token ?? null);
   const merges = mergesOf(scannedModel, vocabTable, path);
-  // As in HF's AddedVocabulary: an added token whose text the model already has takes the model's id.
-  const addedTokens = addedTokensFromJson(json, path).map((token) => {
-    const modelId = vocabTable.get(token.content);
-    return modelId >= 0 && modelId !== token.id ? { ...token, id: modelId } : token;
-  });
+  const addedTokens = assignAddedTokenIds(
+    addedTokensFromJson(json, path),
+    (content) => {
+      const id = vocabTable.get(content);
+      return id < 0 ? undefined : id;
+    },
+    vocabTable.size,
+  );
   const lookup = (token: string): number | undefined => {
     const id = addedTokens.find((t) => t.content === token)?.id ?? vocabTable.get(token);
     return id < 0 ? undefined : id;
