@@ -70,6 +70,22 @@ describe('tensor bindings', () => {
   });
 });
 
+describe('Promise-returning bindings', () => {
+  it('reject bad arguments instead of throwing, the raw addon too', async () => {
+    const f = new Float32Array(4);
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['tensorMatmulAsync', () => native.tensorMatmulAsync([], 2, 2, -1, f, 0, [2, 1], f, 0, [2, 1], f, 0)],
+      ['ternaryMatmulAsync', () => native.ternaryMatmulAsync(new Uint8Array(1), new Float32Array(1), 4, 256, new Float32Array(3), 1, null, null)],
+      ['denseMatmulF32Async', () => native.denseMatmulF32Async(f, 2, 2, new Float32Array(3), 1, null)],
+    ];
+    for (const [name, call] of calls) {
+      let promise: Promise<unknown> | undefined;
+      expect(() => (promise = call()), name).not.toThrow();
+      await expect(promise, name).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_BITNET_/) });
+    }
+  });
+});
+
 describe('memory an async kernel uses', () => {
   it('stays allocated until the kernel is done when JS frees it meanwhile (a pool disposed mid-flight)', async () => {
     const before = native.nativeMemoryStats().liveBytes;

@@ -405,7 +405,8 @@ class MatmulWorker : public Napi::AsyncWorker {
 };
 
 Napi::Value matmul_async(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
+  // Bad arguments reject the promise, as every Promise-returning binding does.
+  return guarded_async(info, [&]() -> Napi::Value {
     MatmulJob job = matmul_job(info);
     auto* worker = new MatmulWorker(info.Env(), std::move(job), {info[4], info[7], info[10]});
     Napi::Promise promise = worker->promise();

@@ -272,7 +272,8 @@ Napi::Float32Array output_f32(const Napi::CallbackInfo& info, size_t index, size
 // ternaryMatmul(codes, scales, rows, columns, x, batch, bias|null, out|null, threads?, tier?, groupSize?) → Float32Array [batch, rows]
 // scales: rows, or rows × ceil(columns / groupSize) with groupSize (a group-scaled i2_r4 buffer).
 Napi::Value ternary_matmul_impl(const Napi::CallbackInfo& info, bool async) {
-  return guarded(info, [&]() -> Napi::Value {
+  // The async form reports bad arguments through its promise, as every Promise-returning binding does.
+  auto body = [&]() -> Napi::Value {
     const char* op = async ? "ternaryMatmulAsync" : "ternaryMatmul";
     size_t rows = dim_arg(info, 2, op, "rows"), columns = dim_arg(info, 3, op, "columns");
     size_t batch = dim_arg(info, 5, op, "batch");
@@ -301,7 +302,8 @@ Napi::Value ternary_matmul_impl(const Napi::CallbackInfo& info, bool async) {
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
-  });
+  };
+  return async ? guarded_async(info, body) : guarded(info, body);
 }
 
 Napi::Value ternary_matmul(const Napi::CallbackInfo& info) { return ternary_matmul_impl(info, false); }
@@ -330,7 +332,8 @@ Napi::Value ternary_matmul_int8(const Napi::CallbackInfo& info) {
 
 // denseMatmulF32(w, rows, columns, x, batch, out|null, threads?, tier?) → Float32Array [batch, rows]
 Napi::Value dense_matmul_impl(const Napi::CallbackInfo& info, bool async) {
-  return guarded(info, [&]() -> Napi::Value {
+  // The async form reports bad arguments through its promise, as every Promise-returning binding does.
+  auto body = [&]() -> Napi::Value {
     const char* op = async ? "denseMatmulF32Async" : "denseMatmulF32";
     size_t rows = dim_arg(info, 1, op, "rows"), columns = dim_arg(info, 2, op, "columns");
     size_t batch = dim_arg(info, 4, op, "batch");
@@ -349,7 +352,8 @@ Napi::Value dense_matmul_impl(const Napi::CallbackInfo& info, bool async) {
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
-  });
+  };
+  return async ? guarded_async(info, body) : guarded(info, body);
 }
 
 Napi::Value dense_matmul(const Napi::CallbackInfo& info) { return dense_matmul_impl(info, false); }

@@ -189,6 +189,13 @@ describe('autoSelectDevice', () => {
     expect(messages[2]).toMatch(/^cuda unavailable \(.+\), falling back to cpu$/);
   });
 
+  it('never logs a fall back to an excluded kind', () => {
+    const messages: string[] = [];
+    selectDevice({ exclude: ['cuda'], log: (m) => messages.push(m), env: {} });
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).toMatch(/^mlx unavailable \(.+\), falling back to cpu$/);
+  });
+
   it('walks the documented order metal → mlx → cuda → cpu', () => {
     registerProvider('cuda', true);
     registerProvider('mlx', true);

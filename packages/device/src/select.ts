@@ -120,9 +120,11 @@ export function selectDevice(options: AutoSelectOptions = {}): DeviceSelection {
       : skipped.length === 0
         ? `${device.kind} is the first available kind in the order ${defaultPreferenceOrder.join(' → ')}`
         : `${device.kind} is the first available kind after ${skipped.map((s) => s.candidate).join(', ')}`;
-    skipped.forEach((step, index) => {
-      const next = skipped[index + 1]?.candidate ?? device.id;
-      if (step.reason !== 'excluded') log(`${step.candidate} unavailable (${step.reason}), falling back to ${next}`);
+    // Each fallback names the next kind actually tried: excluded kinds are skipped silently, not "fallen back to".
+    const tried = skipped.filter((step) => step.reason !== 'excluded');
+    tried.forEach((step, index) => {
+      const next = tried[index + 1]?.candidate ?? device.id;
+      log(`${step.candidate} unavailable (${step.reason}), falling back to ${next}`);
     });
     return { device, reason, skipped };
   }
