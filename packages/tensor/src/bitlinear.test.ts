@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getDefaultPool } from '@bitnet/memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BitLinear, BitNetTensor, PackedTernaryTensor, deserializeSafetensors, serializeSafetensors, ternaryKernelTiers, type BitLinearGradients } from './index.js';
@@ -313,6 +314,39 @@ function expectClose(got: BitNetTensor | null, want: Float64Array | null, relati
 }
 
 describe('BitLinear backward (straight-through estimator)', () => {
+  it("equals PyTorch autograd of BitNet b1.58's BitLinear (SubLN, int8 absmax activations, absmean ternary weights, x + (quant(x) − x).detach())", async () => {
+    // Outputs written by testing/fixtures/bitlinear-torch.py (torch 2.11, float64 with float32 quantization decisions).
+    const fixture = JSON.parse(await fs.readFile(path.join(path.dirname(fileURLToPath(import.meta.url)), 'testing', 'fixtures', 'bitlinear-torch.json'), 'utf8')) as {
+      cases: Array<{ name: string; K: number; N: number; T: number; eps: number; w: number[]; bias: number[] | null; gamma: number[] | null; x: number[]; g: number[]; torch: Record<'y' | 'dx' | 'dw', number[]> & { db: number[] | null; dgamma: number[] | null } }>;
+    };
+    const relative = (ours: number[], theirs: number[]) => {
+      let difference = 0, norm = 0;
+      for (let i = 0; i < theirs.length; i++) {
+        difference += (ours[i]! - theirs[i]!) ** 2;
+        norm += theirs[i]! ** 2;
+      }
+      expect(ours.length).toBe(theirs.length);
+      return Math.sqrt(difference / norm);
+    };
+    expect(fixture.cases.map((c) => c.name)).toEqual(['subln-bias', 'plain']);
+    for (const c of fixture.cases) {
+      using w = BitNetTensor.fromArray(c.w, [c.N, c.K]);
+      using bias = c.bias ? BitNetTensor.fromArray(c.bias, [c.N]) : null;
+      using gamma = c.gamma ? BitNetTensor.fromArray(c.gamma, [c.K]) : null;
+      using layer = BitLinear.fromFloatWeights(w, bias, gamma ? { normWeight: gamma, subLayerNorm: true, normEpsilon: c.eps } : {}).train();
+      using x = BitNetTensor.fromArray(c.x, [c.T, c.K]);
+      using g = BitNetTensor.fromArray(c.g, [c.T, c.N]);
+      using y = layer.forward(x);
+      using grads = layer.backward(g);
+      // float32 against float64: ~1e-7 here; a wrong formula or convention is off by far more.
+      expect(relative(y.toFlatArray(), c.torch.y)).toBeLessThan(1e-6);
+      expect(relative(grads.input.toFlatArray(), c.torch.dx)).toBeLessThan(1e-6);
+      expect(relative(grads.weight.toFlatArray(), c.torch.dw)).toBeLessThan(1e-6);
+      if (c.torch.db) expect(relative(grads.bias!.toFlatArray(), c.torch.db)).toBeLessThan(1e-6);
+      if (c.torch.dgamma) expect(relative(grads.normWeight!.toFlatArray(), c.torch.dgamma)).toBeLessThan(1e-6);
+    }
+  });
+
   it('the float64 STE formulas equal finite differences of the surrogate with frozen quantization offsets', () => {
     // STE means: y = (n(x) + c_a) · (W + c_w)ᵀ + b with c_a = quant(n) − n and c_w = quant(W) − W
     // held constant. Its exact gradient (central differences in float64) must equal the formulas.
