@@ -654,7 +654,7 @@ describe('denseMatmulF32', () => {
     await expect(call).rejects.toMatchObject({ code: 'ERR_BITNET_SHAPE_MISMATCH' });
     const w = Float32Array.of(1, 2, 3, 4);
     expect(denseMatmulF32(w, 2, 2, Float32Array.of(1, 1), 1, null as never)).toEqual(Float32Array.of(3, 7));
-    expect(() => denseMatmulF32(w, 2, 2, Float32Array.of(1, 1), 1, 5 as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[denseMatmulF32] options must be an object, got number' }));
+    expect(() => denseMatmulF32(w, 2, 2, Float32Array.of(1, 1), 1, 5 as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[denseMatmulF32] options must be an object, got 5' }));
     const q = quantize158(new Float32Array(256).fill(1), 1, 256, null as never);
     const packed = packTernary(q);
     expect(ternaryMatmul(packed, new Float32Array(256).fill(1), 1, null as never)[0]).toBeCloseTo(256, 3);

@@ -8,7 +8,7 @@
  * Scale semantics, everywhere: a weight is `value × scale` with `value ∈ {-1, 0, 1}`;
  * `scale` is the dequantization multiplier (BitNet's γ = mean|W|), never its inverse.
  */
-import { BitNetRangeError, BitNetTypeError, DisposedError, ErrorCode, invalidArgument, outOfRange } from '@bitnet/errors';
+import { BitNetRangeError, BitNetTypeError, DisposedError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import { requireNative } from './index.js';
 
 export type TernaryGranularity = 'tensor' | 'row' | 'group';
@@ -71,7 +71,7 @@ function checkFinite(op: string, name: string, array: ArrayLike<number>, columns
 /** An options argument: undefined or null mean none; anything else must be an object. */
 function optionsObject<T extends object>(op: string, options: T | null | undefined): T {
   if (options === undefined || options === null) return {} as T;
-  if (typeof options !== 'object') throw invalidArgument(op, `options must be an object, got ${typeof options}`);
+  if (typeof options !== 'object') throw invalidArgument(op, `options must be an object, got ${formatValue(options)}`);
   return options;
 }
 

@@ -143,12 +143,11 @@ struct Allocation {
 
 namespace {
 
-// Live allocations by data pointer: freeAligned finds its block from the
-// buffer's own memory, so nothing a script can copy (a property, say) names it,
-// and the buffer must carry this type tag (a private slot no copy or view
-// carries), so an external view over the same bytes cannot free them. Ordered,
-// so a pointer into an allocation finds it (pins).
-constexpr napi_type_tag kAllocationTag = {0x6b2f1e0c9d3a4b57ULL, 0xa1c84e2f7305d619ULL};
+// Live allocations by data pointer, ordered, so a pointer into an allocation
+// finds it (pins). freeAligned finds its block through napi_wrap instead: a
+// private slot of the buffer object that no copy of its properties and no other
+// view of its bytes carries (and that works for zero-length buffers, whose data
+// pointer V8 reports as null).
 std::mutex live_mutex;
 std::map<uintptr_t, Allocation*> live_allocations;
 
@@ -207,7 +206,9 @@ Napi::Value allocate_aligned(const Napi::CallbackInfo& info) {
         [](Napi::Env finalize_env, void*, Allocation* hint) { finalize_allocation(finalize_env, hint); },
         allocation);
     Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-    buffer.TypeTag(&kAllocationTag);
+    // The buffer's own finalizer releases the allocation; the wrap only names it.
+    if (napi_wrap(env, buffer, allocation, nullptr, nullptr, nullptr) != napi_ok)
+      throw Error("ERR_BITNET_INTERNAL", "[allocateAligned] could not attach the allocation to its ArrayBuffer");
     return buffer;
   });
 }
@@ -219,13 +220,11 @@ Napi::Value free_aligned(const Napi::CallbackInfo& info) {
       throw invalid_argument("[freeAligned] expected an ArrayBuffer from allocateAligned");
     Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
     if (buffer.IsDetached()) throw Error("ERR_BITNET_DISPOSED", "[freeAligned] this ArrayBuffer is detached (already freed?)");
-    Allocation* allocation = nullptr;
-    if (buffer.CheckTypeTag(&kAllocationTag)) {
-      std::lock_guard<std::mutex> lock(live_mutex);
-      auto found = live_allocations.find(reinterpret_cast<uintptr_t>(buffer.Data()));
-      if (found != live_allocations.end() && found->second->size == buffer.ByteLength()) allocation = found->second;
-    }
-    if (!allocation) throw invalid_argument("[freeAligned] this ArrayBuffer was not made by allocateAligned");
+    void* wrapped = nullptr;
+    if (napi_unwrap(env, buffer, &wrapped) != napi_ok || wrapped == nullptr)
+      throw invalid_argument("[freeAligned] this ArrayBuffer was not made by allocateAligned");
+    // Alive: the allocation is deleted only by the finalizer of this (reachable) buffer.
+    Allocation* allocation = static_cast<Allocation*>(wrapped);
     // Detach first, so no JS view can reach the memory once it is returned.
     buffer.Detach();
     release(env, allocation);
@@ -460,16 +459,6 @@ AllocationPins::AllocationPins(Napi::Env env, const std::vector<const void*>& po
 
 AllocationPins::AllocationPins(AllocationPins&& other) noexcept : env_(other.env_), pinned_(std::move(other.pinned_)) {
   other.pinned_.clear();
-}
-
-AllocationPins& AllocationPins::operator=(AllocationPins&& other) noexcept {
-  if (this != &other) {
-    this->~AllocationPins();
-    env_ = other.env_;
-    pinned_ = std::move(other.pinned_);
-    other.pinned_.clear();
-  }
-  return *this;
 }
 
 AllocationPins::~AllocationPins() {

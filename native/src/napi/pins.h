@@ -23,7 +23,7 @@ class AllocationPins {
   AllocationPins(const AllocationPins&) = delete;
   AllocationPins& operator=(const AllocationPins&) = delete;
   AllocationPins(AllocationPins&& other) noexcept;
-  AllocationPins& operator=(AllocationPins&& other) noexcept;
+  AllocationPins& operator=(AllocationPins&&) = delete;
   // Unpins, and frees what was freed (or collected) while pinned.
   ~AllocationPins();
 

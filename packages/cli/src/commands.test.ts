@@ -190,6 +190,16 @@ describe('bitnet quantize, demo and bench: bad paths and numbers', () => {
     expect(listing()).toEqual(before);
   });
 
+  it('refuses an input with tensors it cannot carry into the output (I64 from PyTorch), and writes nothing', async () => {
+    // A file written by Python's safetensors/torch (the tensor package's fixture): an I64 tensor beside an F32 one.
+    const i64 = path.join(path.dirname(require.resolve('@bitnet/tensor/package.json')), 'src', 'testing', 'fixtures', 'python-torch-i64.safetensors');
+    const output = path.join(dir, 'from-i64.safetensors');
+    const io = capture();
+    expect(await main(['quantize', i64, output], io)).toBe(1);
+    expect(io.stderr).toContain('has tensors of dtypes @bitnet/tensor cannot hold, which the output could not carry: i64 (I64) (ERR_BITNET_UNSUPPORTED)');
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
   it('a folder as input is a typed error naming it', async () => {
     const io = capture();
     expect(await main(['quantize', dir, path.join(dir, 'never.safetensors')], io)).toBe(1);

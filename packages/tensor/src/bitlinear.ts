@@ -26,7 +26,7 @@ import {
 import { BitNetDType } from './dtype.js';
 import { matmul, rmsNorm, sum } from './ops.js';
 import { PackedTernaryTensor, checkInputTensor, float32View, type TernaryLayout } from './quantization.js';
-import { deserializeSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from './safetensors.js';
+import { deserializeSafetensors, readSafetensors, serializeSafetensors, writeSafetensors, type UnsupportedSafetensorsEntry } from './safetensors.js';
 import { formatShape, numelOf } from './shape.js';
 import type { TensorMemoryPool } from './storage.js';
 import { BitNetTensor } from './tensor.js';
@@ -739,9 +739,9 @@ export class BitLinear implements Disposable {
   static deserialize(bytes: Uint8Array, options: { pool?: TensorMemoryPool } = {}): BitLinear {
     const op = 'BitLinear.deserialize';
     if (!(bytes instanceof Uint8Array)) throw invalidArgument(op, `bytes must be a Uint8Array, got ${formatValue(bytes)}`);
-    const { tensors, metadata } = deserializeSafetensors(bytes, { pool: options.pool });
+    const { tensors, metadata, unsupported } = deserializeSafetensors(bytes, { pool: options.pool });
     try {
-      return BitLinear.#fromEntries(op, tensors, metadata, 'buffer', options.pool);
+      return BitLinear.#fromEntries(op, tensors, metadata, 'buffer', options.pool, unsupported);
     } finally {
       for (const t of tensors.values()) t.dispose();
     }
@@ -749,16 +749,25 @@ export class BitLinear implements Disposable {
 
   static async load(file: string, options: { pool?: TensorMemoryPool } = {}): Promise<BitLinear> {
     const op = 'BitLinear.load';
-    const { tensors, metadata } = await readSafetensors(file, { pool: options.pool });
+    const { tensors, metadata, unsupported } = await readSafetensors(file, { pool: options.pool });
     try {
-      return BitLinear.#fromEntries(op, tensors, metadata, path.basename(file), options.pool);
+      return BitLinear.#fromEntries(op, tensors, metadata, path.basename(file), options.pool, unsupported);
     } finally {
       for (const t of tensors.values()) t.dispose();
     }
   }
 
-  static #fromEntries(op: string, tensors: Map<string, BitNetTensor>, metadata: Record<string, string>, source: string, pool: TensorMemoryPool | undefined): BitLinear {
+  static #fromEntries(
+    op: string,
+    tensors: Map<string, BitNetTensor>,
+    metadata: Record<string, string>,
+    source: string,
+    pool: TensorMemoryPool | undefined,
+    unsupported: readonly UnsupportedSafetensorsEntry[],
+  ): BitLinear {
     const bad = (message: string, cause?: unknown) => new BitNetError(ErrorCode.FILE_FORMAT, op, `${source}: ${message}`, { cause, details: { source } });
+    // A BitLinear file holds only the tensors it writes: one the reader could not load is foreign.
+    if (unsupported.length > 0) throw bad(`unexpected tensor "${unsupported[0]!.name}" of dtype ${unsupported[0]!.dtype}`);
     if (metadata.format !== FORMAT) throw bad(`metadata format is ${formatValue(metadata.format)}, not "${FORMAT}" (not a BitLinear file)`);
     if (metadata.format_version !== FORMAT_VERSION) throw bad(`format_version ${formatValue(metadata.format_version)} is not supported (expected "${FORMAT_VERSION}")`);
     const integer = (name: string): number => {

@@ -58,7 +58,7 @@ const UNSUPPORTED_ELEMENT_BYTES: Record<string, number> = { F64: 8, I64: 8, U64:
 const SUPPORTED_NAMES = 'F32, F16, BF16, I8, I16, I32, U8, BOOL';
 
 function unsupportedError(op: string, source: string, entry: UnsupportedSafetensorsEntry): BitNetError {
-  return new BitNetError(ErrorCode.UNSUPPORTED, op, `${source}: tensor "${entry.name}" has dtype ${entry.dtype}, which @bitnet/tensor does not support (${SUPPORTED_NAMES}); the file's other tensors load`, {
+  return new BitNetError(ErrorCode.UNSUPPORTED, op, `${source}: tensor "${entry.name}" has dtype ${entry.dtype}, which @bitnet/tensor does not support (${SUPPORTED_NAMES}); its other tensors can be loaded`, {
     details: { source, name: entry.name, dtype: entry.dtype },
   });
 }
@@ -308,8 +308,8 @@ export class SafetensorsFile {
     }
   }
 
-  /** Every tensor in the file, those of unsupported dtypes last (see `unsupported`). */
-  get names(): string[] { return [...this.header.entries.keys(), ...this.header.unsupported.keys()]; }
+  /** The tensors this package can load; those of other dtypes are in `unsupported`. */
+  get names(): string[] { return [...this.header.entries.keys()]; }
   /** The tensors whose dtype @bitnet/tensor cannot hold (I64, F64, …), with the file's dtype string. */
   get unsupported(): UnsupportedSafetensorsEntry[] { return [...this.header.unsupported.values()].map((e) => ({ ...e, shape: [...e.shape] })); }
   get metadata(): Record<string, string> { return { ...this.header.metadata }; }
@@ -370,23 +370,33 @@ export class SafetensorsFile {
   }
 }
 
-/** Reads chosen tensors (all by default) of a file. */
-export async function readSafetensors(file: string, options: LoadOptions & { names?: readonly string[] } = {}): Promise<{ tensors: Map<string, BitNetTensor>; metadata: Record<string, string> }> {
+/**
+ * Reads chosen tensors of a file: by default every one of a dtype this package holds; the others
+ * (I64, F64, …) are listed in `unsupported`, and naming one is ERR_BITNET_UNSUPPORTED.
+ */
+export async function readSafetensors(
+  file: string,
+  options: LoadOptions & { names?: readonly string[] } = {},
+): Promise<{ tensors: Map<string, BitNetTensor>; metadata: Record<string, string>; unsupported: UnsupportedSafetensorsEntry[] }> {
   const reader = await SafetensorsFile.open(file);
   try {
-    return { tensors: await reader.loadAll(options.names ?? reader.names, options), metadata: reader.metadata };
+    return { tensors: await reader.loadAll(options.names ?? reader.names, options), metadata: reader.metadata, unsupported: reader.unsupported };
   } finally {
     await reader.close();
   }
 }
 
-/** Parses a whole file held in memory (tensors are copied into pool memory). */
-export function deserializeSafetensors(bytes: Uint8Array, options: LoadOptions = {}): { tensors: Map<string, BitNetTensor>; metadata: Record<string, string> } {
+/**
+ * Parses a whole file held in memory (tensors are copied into pool memory); tensors of dtypes this
+ * package does not hold are left out and listed in `unsupported`.
+ */
+export function deserializeSafetensors(
+  bytes: Uint8Array,
+  options: LoadOptions = {},
+): { tensors: Map<string, BitNetTensor>; metadata: Record<string, string>; unsupported: UnsupportedSafetensorsEntry[] } {
   if (!(bytes instanceof Uint8Array)) throw invalidArgument('deserializeSafetensors', `bytes must be a Uint8Array (or Buffer), got ${formatValue(bytes)}`);
   const n = headerLength(bytes, bytes.byteLength, 'buffer');
   const header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.byteLength - 8 - n);
-  const [other] = header.unsupported.values();
-  if (other) throw unsupportedError('deserializeSafetensors', 'buffer', other);
   const tensors = new Map<string, BitNetTensor>();
   try {
     for (const entry of header.entries.values())
@@ -395,5 +405,5 @@ export function deserializeSafetensors(bytes: Uint8Array, options: LoadOptions =
     for (const t of tensors.values()) t.dispose();
     throw error;
   }
-  return { tensors, metadata: header.metadata };
+  return { tensors, metadata: header.metadata, unsupported: [...header.unsupported.values()] };
 }

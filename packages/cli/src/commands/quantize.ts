@@ -76,6 +76,15 @@ export async function quantize(
   } catch (error) {
     throw fileError('quantize', 'read the input', options.input, error);
   }
+  // The output must hold every input tensor; ones this package cannot load (I64, F64, …) would be dropped.
+  const foreign = reader.unsupported;
+  if (foreign.length > 0) {
+    await reader.close();
+    const list = foreign.map((entry) => `${entry.name} (${entry.dtype})`).join(', ');
+    throw new BitNetError(ErrorCode.UNSUPPORTED, 'quantize', `${options.input} has tensors of dtypes @bitnet/tensor cannot hold, which the output could not carry: ${list}`, {
+      details: { input: options.input, tensors: foreign.map((entry) => entry.name) },
+    });
+  }
   const outputs = new Map<string, BitNetTensor>();
   const plan: Record<string, { layout: string; shape: number[]; dtype: string; granularity: string; groupSize?: number; weightGroupSize?: number }> = {};
   const groupSize = options.granularity === 'group' ? (options.groupSize ?? 256) : undefined;
