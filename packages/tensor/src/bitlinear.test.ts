@@ -795,6 +795,29 @@ describe('BitLinear file errors and sizes', () => {
     for (const t of tensors.values()) t.dispose();
   });
 
+  it('a tensor of a dtype the reader cannot hold (I64) makes the file foreign: ERR_BITNET_FILE_FORMAT', async () => {
+    using w = BitNetTensor.fromArray(randomArray(2 * 256, 72), [2, 256]);
+    using layer = BitLinear.fromFloatWeights(w);
+    const file = layer.serialize();
+    // Append an I64 entry by hand (our writer has no I64): header + 8 data bytes.
+    const n = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n))) as Record<string, unknown>;
+    const dataBytes = file.byteLength - 8 - n;
+    header.position_ids = { dtype: 'I64', shape: [1], data_offsets: [dataBytes, dataBytes + 8] };
+    let json = JSON.stringify(header);
+    json += ' '.repeat((8 - (json.length % 8)) % 8);
+    const bytes = new Uint8Array(8 + json.length + dataBytes + 8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+    bytes.set(new TextEncoder().encode(json), 8);
+    bytes.set(file.subarray(8 + n), 8 + json.length);
+    const error = errorOf(() => BitLinear.deserialize(bytes)) as Error;
+    expect(code(error)).toBe('ERR_BITNET_FILE_FORMAT');
+    expect(error.message).toBe('[BitLinear.deserialize] buffer: unexpected tensor "position_ids" of dtype I64');
+    const onDisk = path.join(dir, 'foreign-i64.safetensors');
+    await fs.writeFile(onDisk, bytes);
+    await expect(BitLinear.load(onDisk)).rejects.toMatchObject({ code: 'ERR_BITNET_FILE_FORMAT', message: expect.stringContaining('foreign-i64.safetensors: unexpected tensor "position_ids"') });
+  });
+
   it('a layer too large for the pool, or a bad pool, fails with a typed error', () => {
     const before = getDefaultPool().getMetrics().currentAllocated;
     expect(code(errorOf(() => new BitLinear({ inFeatures: 2 ** 20, outFeatures: 2 ** 20, seed: 1 })))).toBe('ERR_BITNET_OUT_OF_MEMORY');
