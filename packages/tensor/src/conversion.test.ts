@@ -241,4 +241,24 @@ describe('batchConvert and argument checks', () => {
     x.dispose();
     expect(() => engine.convert(x, 'F16')).toThrow(expect.objectContaining({ code: 'ERR_BITNET_DISPOSED' }));
   });
+
+  it('a batch whose in-place conversion cannot get its scratch memory leaves every input as it was', () => {
+    const engine = new ConversionEngine(ConversionConfig.lowMemory());
+    const a = BitNetTensor.fromArray([1.5, 2.5, 3.5, 4.5]);
+    // b fills its pool: the first chunk of its in-place conversion has no room for scratch.
+    const tight = new HybridMemoryPool({ memoryLimit: 4096, smallBlockThreshold: 1 << 20 });
+    const b = BitNetTensor.zeros([1024], { pool: tight });
+    expect(engine.canConvertInPlace(a, BitNetDType.F16) && engine.canConvertInPlace(b, BitNetDType.F16)).toBe(true);
+    const live = pool.getMetrics().currentAllocated;
+    expect(() => engine.batchConvert([a, b], 'F16')).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_MEMORY' }));
+    // a used to be converted in place (and its result disposed) before b failed.
+    expect(a.isDisposed).toBe(false);
+    expect(a.dtype).toBe(BitNetDType.F32);
+    expect(a.toFlatArray()).toEqual([1.5, 2.5, 3.5, 4.5]);
+    expect(b.isDisposed).toBe(false);
+    expect(pool.getMetrics().currentAllocated).toBe(live);
+    a.dispose();
+    b.dispose();
+    tight.dispose();
+  });
 });

@@ -286,6 +286,12 @@ export class ConversionEngine {
       list.forEach((t, i) => {
         if (!inPlace[i]) out[i] = this.convertCopy(t, targets[i]!);
       });
+      // In-place conversions consume their inputs, so nothing may fail once the first has run. Their
+      // one failure mode is the scratch of the first chunk (later chunks reuse the memory it frees):
+      // allocate each one now, in the same pool state, before any input is touched.
+      list.forEach((t, i) => {
+        if (inPlace[i]) BitNetTensor.empty([Math.min(this.config.chunkElements, t.numel)], { dtype: targets[i]!, device: t.device, pool: t.pool }).dispose();
+      });
       list.forEach((t, i) => {
         if (inPlace[i]) out[i] = this.inPlaceConvert(t, targets[i]!);
       });

@@ -146,6 +146,8 @@ export class CpuTensorBackend implements TensorBackend {
 
   copy(a: BitNetTensor): BitNetTensor {
     if (a.dtype.isQuantized) {
+      // An empty view copies to an empty tensor whatever its strides (it has no bytes to lay out).
+      if (a.numel === 0) return BitNetTensor.empty(a.shape, { dtype: a.dtype, device: a.device, pool: a.pool });
       if (!a.isContiguous) throw new BitNetTypeError(ErrorCode.DTYPE, 'copy', `${a.dtype.name} tensors can only be copied when contiguous`);
       const at = a.location('copy');
       const bytes = new Uint8Array(at.buffer, at.byteOffset, a.byteSize);

@@ -380,6 +380,16 @@ describe('views of packed dtypes', () => {
 });
 
 describe('zero-element views past the end of their block', () => {
+  it('an empty strided view of a packed dtype clones to an empty tensor', () => {
+    for (const dtype of ['TQ2_0', 'TQ1_0', 'I2'] as const) {
+      const shape = dtype === 'I2' ? [4, 256] : [2, 256];
+      using t = BitNetTensor.fromBytes(new Uint8Array(BitNetDType.fromName(dtype).byteLength(shape[0]! * shape[1]!)), shape, dtype);
+      using view = t.narrow(0, 0, 0).slice(null, [null, null, 2]);
+      expect(view.isContiguous).toBe(false);
+      using copy = view.clone();
+      expect({ dtype, shape: copy.shape, numel: copy.numel }).toEqual({ dtype, shape: [0, 128], numel: 0 });
+    }
+  });
   it('have a location inside their buffer, so JS views and native calls over them work', async () => {
     const { quantizeActivations, quantize158 } = await import('./index.js');
     // LocalPool gives each block its own buffer of exactly max(size, 1) bytes.
