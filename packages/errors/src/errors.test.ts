@@ -9,6 +9,7 @@ import {
   invalidArgument,
   isBitNetError,
   outOfRange,
+  optionsObject,
 } from './index.js';
 
 describe('errors', () => {
@@ -57,5 +58,16 @@ describe('errors', () => {
     expect(formatValue(5n)).toBe('5n');
     expect(formatValue(null)).toBe('null');
     expect(formatValue({})).toBe('[object Object]');
+  });
+});
+
+describe('optionsObject', () => {
+  it('takes undefined and null as no options and refuses anything but an object', () => {
+    expect(optionsObject('op', undefined)).toEqual({});
+    expect(optionsObject('op', null)).toEqual({});
+    const given = { a: 1 };
+    expect(optionsObject('op', given)).toBe(given);
+    expect(() => optionsObject('encode', 5 as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[encode] options must be an object, got number 5' }));
+    expect(() => optionsObject('encode', 'x' as never, 'config')).toThrow('[encode] config must be an object, got string "x"');
   });
 });

@@ -118,3 +118,10 @@ export function formatValue(value: unknown): string {
   if (typeof value === 'object') return Object.prototype.toString.call(value);
   return String(value);
 }
+
+/** An options argument: undefined or null mean none; anything else must be an object. */
+export function optionsObject<T extends object>(op: string, options: T | null | undefined, name = 'options'): T {
+  if (options === undefined || options === null) return {} as T;
+  if (typeof options !== 'object') throw invalidArgument(op, `${name} must be an object, got ${typeof options} ${formatValue(options)}`);
+  return options;
+}

@@ -10,4 +10,5 @@ export {
   invalidArgument,
   outOfRange,
   formatValue,
+  optionsObject,
 } from './errors.js';

@@ -1,14 +1,10 @@
-import { BitNetRangeError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
+import { BitNetRangeError, ErrorCode, formatValue, invalidArgument, optionsObject, outOfRange } from '@bitnet/errors';
 import type { TokenSequence } from './types.js';
 
 const INT32_MAX = 0x7fffffff;
 
-/** An options argument: undefined or null mean none; anything else must be an object. */
-export function optionsObject<T extends object>(op: string, options: T | null | undefined, name = 'options'): T {
-  if (options === undefined || options === null) return {} as T;
-  if (typeof options !== 'object') throw invalidArgument(op, `${name} must be an object, got ${typeof options} ${formatValue(options)}`);
-  return options;
-}
+// Shared with @bitnet/tokenizer through @bitnet/errors.
+export { optionsObject };
 
 /**
  * `new type(length)`, with a typed OUT_OF_MEMORY error instead of V8's bare RangeError ("Invalid typed

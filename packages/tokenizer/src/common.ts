@@ -1,14 +1,10 @@
 // Argument checks and special-token bookkeeping shared by every tokenizer kind.
-import { BitNetError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
+import { BitNetError, ErrorCode, formatValue, invalidArgument, optionsObject, outOfRange } from '@bitnet/errors';
 import { PrefixDecodeStream } from './decode-stream.js';
 import { type DecodeOptions, type DecodeStream, SPECIAL_TOKEN_ROLES, type SpecialToken, type SpecialTokenRole } from './types.js';
 
-/** An options argument: undefined or null mean none; anything else must be an object. */
-export function optionsObject<T extends object>(op: string, options: T | null | undefined, name = 'options'): T {
-  if (options === undefined || options === null) return {} as T;
-  if (typeof options !== 'object') throw invalidArgument(op, `${name} must be an object, got ${typeof options} ${formatValue(options)}`);
-  return options;
-}
+// Shared with @bitnet/sequence through @bitnet/errors.
+export { optionsObject };
 
 export function checkText(op: string, value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string') {
