@@ -16,6 +16,15 @@ export class Counters {
   /** Bytes of the blocks behind currentAllocated (sizes rounded up to the class or buddy unit). */
   blockBytes = 0;
 
+  /** Counts one allocated block of `size` bytes (`blockBytes` behind it). */
+  addAllocation(size: number, blockBytes: number): void {
+    this.totalAllocated += size;
+    this.currentAllocated += size;
+    if (this.currentAllocated > this.peakAllocated) this.peakAllocated = this.currentAllocated;
+    this.allocationCount++;
+    this.blockBytes += blockBytes;
+  }
+
   /** Counts every live block as deallocated: dispose() released them with their arenas. */
   releaseLive(): void {
     this.totalDeallocated += this.currentAllocated;

@@ -87,8 +87,6 @@ export class HybridMemoryPool {
   private readonly pressureCallbacks = new Set<PressureCallback>();
   private nextHandleId = 1;
   private readonly zeroOnAllocate: boolean;
-  /** Set by allocateZeroed() for the allocate() it calls. */
-  private zeroNext = false;
   private disposed = false;
   private leakTimer: NodeJS.Timeout | null = null;
 
@@ -119,9 +117,19 @@ export class HybridMemoryPool {
    * Memory is not zeroed unless the pool has `zeroOnAllocate` (see allocateZeroed).
    */
   allocate(size: number, alignment = 64, device = 'cpu'): MemoryHandle {
-    // Read and cleared first, so an allocate() from a pressure callback inside this one is not zeroed too.
-    const zero = this.zeroOnAllocate || this.zeroNext;
-    this.zeroNext = false;
+    return this.allocateBlock(size, alignment, device, this.zeroOnAllocate, this.allocate);
+  }
+
+  /**
+   * allocate() with the block zeroed. The zeroing happens before the block is counted,
+   * so a device that cannot zero leaves the pool as it was.
+   */
+  allocateZeroed(size: number, alignment = 64, device = 'cpu'): MemoryHandle {
+    return this.allocateBlock(size, alignment, device, true, this.allocateZeroed);
+  }
+
+  /** Both allocate calls; `entry` (the public one) is where tracked allocation stacks start. */
+  private allocateBlock(size: number, alignment: number, device: string, zero: boolean, entry: (...args: never[]) => unknown): MemoryHandle {
     if (this.disposed) throw new DisposedError('HybridMemoryPool.allocate', `memory pool #${this.id}`);
     if (typeof size !== 'number' || !(size > 0 && size <= Number.MAX_SAFE_INTEGER && Math.floor(size) === size)) {
       throw this.sizeError(size);
@@ -157,32 +165,15 @@ export class HybridMemoryPool {
     // Zeroed before any counter moves, so a failure can give the block back and leave the pool as it was.
     if (zero) this.zeroNew(handle, known === null);
     if (known === null) this.addDevicePool(pool);
-    counters.totalAllocated += size;
-    counters.currentAllocated += size;
-    if (counters.currentAllocated > counters.peakAllocated) counters.peakAllocated = counters.currentAllocated;
-    counters.allocationCount++;
-    counters.blockBytes += handle.blockBytes;
+    counters.addAllocation(size, handle.blockBytes);
     const deviceCounters = pool.counters;
-    deviceCounters.totalAllocated += size;
-    deviceCounters.currentAllocated += size;
-    if (deviceCounters.currentAllocated > deviceCounters.peakAllocated) deviceCounters.peakAllocated = deviceCounters.currentAllocated;
-    deviceCounters.allocationCount++;
-    deviceCounters.blockBytes += handle.blockBytes;
+    deviceCounters.addAllocation(size, handle.blockBytes);
     const totals = this.totals;
     totals.currentAllocated += size;
     if (totals.currentAllocated > totals.peakAllocated) totals.peakAllocated = totals.currentAllocated;
-    if (this.trackingRank !== 0) this.tracker!.onAllocate(handle, large, this.allocate);
+    if (this.trackingRank !== 0) this.tracker!.onAllocate(handle, large, entry);
     if (deviceCounters.currentAllocated >= pool.pressureUp) this.updatePressure(pool);
     return handle;
-  }
-
-  /**
-   * allocate() with the block zeroed. The zeroing happens inside allocate(), before
-   * the block is counted, so a device that cannot zero leaves the pool as it was.
-   */
-  allocateZeroed(size: number, alignment = 64, device = 'cpu'): MemoryHandle {
-    this.zeroNext = true;
-    return this.allocate(size, alignment, device);
   }
 
   /** Returns a block to the pool; the handle and every view of it stop working. */
