@@ -33,8 +33,12 @@ export interface TensorBackend {
   matmulAsync(a: BitNetTensor, b: BitNetTensor): Promise<BitNetTensor>;
   /** Contiguous copy in the same dtype. */
   copy(a: BitNetTensor): BitNetTensor;
-  /** Contiguous copy converted to `dtype` (plain dtypes). */
-  cast(a: BitNetTensor, dtype: BitNetDType): BitNetTensor;
+  /**
+   * Contiguous copy converted to `dtype` (plain dtypes). With `out` (contiguous, a's shape, `dtype`),
+   * writes into it and returns it: the conversion engine converts chunks in place through one
+   * scratch tensor it allocates before touching its input.
+   */
+  cast(a: BitNetTensor, dtype: BitNetDType, out?: BitNetTensor): BitNetTensor;
 }
 
 const backends = new Map<string, TensorBackend>();

@@ -1,7 +1,8 @@
 import { HybridMemoryPool } from '@bitnet/memory';
 import { getNative } from '@bitnet/native';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BitNetDType, BitNetTensor, ConversionConfig, ConversionEngine, setDefaultTensorPool } from './index.js';
+import { BitNetError, ErrorCode } from '@bitnet/errors';
+import { BitNetDType, BitNetTensor, ConversionConfig, type ConversionConfigOptions, ConversionEngine, cast, setDefaultTensorPool } from './index.js';
 import { rng, testTiers } from './testing/reference.js';
 
 const pool = new HybridMemoryPool();
@@ -106,6 +107,44 @@ describe('F32 ↔ F16/BF16 conversion kernels are bit-exact on every tier', () =
   }
   it('rejects buffers too small for the count', () => {
     expect(() => getNative().tensorConvert('f32->f16', new Float32Array(4), 0, new Uint16Array(3), 0, 4)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+  });
+});
+
+describe('numbers and integers round once to F16/BF16', () => {
+  // Doubles just off a halfway point of the 16-bit format round to the nearer side; through a
+  // float32 first they would land on the halfway point and tie to even (twice rounded).
+  const next = rng(7);
+  const doubles: number[] = [65519.99999999907, 1 + 2 ** -11 + 2 ** -40, -(1 + 2 ** -11 + 2 ** -40), 1 + 2 ** -8 + 2 ** -40, 2 ** -25 + 2 ** -60, 1e300, -1e-300];
+  for (let i = 0; i < 500; i++) {
+    const h = Math.floor(next() * 0x7bfe);
+    const mid = (f16Decode(h) + f16Decode(h + 1)) / 2;
+    doubles.push(mid * (1 + 2 ** -35), mid * (1 - 2 ** -35));
+    const b = 1 + Math.floor(next() * 0x7f7e);
+    const bmid = (bf16Decode(b) + bf16Decode(b + 1)) / 2;
+    doubles.push(-bmid * (1 + 2 ** -35), bmid * (1 - 2 ** -35));
+  }
+  const nanBitsF16 = (raw: number) => ((raw >>> 16) & 0x8000) | 0x7e00 | ((raw >>> 13) & 0x3ff);
+  const nanBitsBF16 = (raw: number) => (raw >>> 16) | 0x40;
+
+  it('fromArray with doubles', () => {
+    for (const [dtype, want] of [['F16', (x: number) => toF16(x, nanBitsF16)], ['BF16', (x: number) => toBF16(x, nanBitsBF16)]] as const) {
+      const t = BitNetTensor.fromArray(Float64Array.from(doubles), undefined, dtype);
+      const got = t.toTypedArray() as Uint16Array;
+      for (let i = 0; i < doubles.length; i++) if (got[i] !== want(doubles[i]!)) throw new Error(`${dtype} of ${doubles[i]}: got 0x${got[i]!.toString(16)}, want 0x${want(doubles[i]!).toString(16)}`);
+      t.dispose();
+    }
+  });
+
+  it('I32 → BF16 casts (integers past 2^24 are not exact in float32)', () => {
+    const ints = [16842753, -16842753, 33685505, 2 ** 30 + 2 ** 22 + 1, 2147483647, -2147483648, 16777217];
+    for (let i = 0; i < 500; i++) ints.push(Math.floor((next() - 0.5) * 2 ** 32));
+    const t = BitNetTensor.fromArray(Int32Array.from(ints), undefined, 'I32');
+    const b = t.to('BF16');
+    const got = b.toTypedArray() as Uint16Array;
+    const want = Int32Array.from(ints);
+    for (let i = 0; i < ints.length; i++) if (got[i] !== toBF16(want[i]!, nanBitsBF16)) throw new Error(`BF16 of ${want[i]}: got 0x${got[i]!.toString(16)}, want 0x${toBF16(want[i]!, nanBitsBF16).toString(16)}`);
+    t.dispose();
+    b.dispose();
   });
 });
 
@@ -260,5 +299,58 @@ describe('batchConvert and argument checks', () => {
     a.dispose();
     b.dispose();
     tight.dispose();
+  });
+
+  it('inPlaceConvert on a pool that refuses its nth allocation: done completely or not at all', () => {
+    // A pool that says no at a chosen allocation: each in-place conversion either finishes or leaves
+    // its source intact (it used to take a scratch per chunk and fail half-converted).
+    let count = 0;
+    let refuseAt = Infinity;
+    const refusing = {
+      allocate: (size: number, alignment: number, device: string) => {
+        if (++count >= refuseAt) throw new BitNetError(ErrorCode.OUT_OF_MEMORY, 'test pool', `refuses allocation ${count}`);
+        return pool.allocate(size, alignment, device);
+      },
+      deallocate: (handle: Parameters<HybridMemoryPool['deallocate']>[0]) => pool.deallocate(handle),
+    };
+    const engine = new ConversionEngine({ chunkElements: 3 });
+    const values = Array.from({ length: 10 }, (_, i) => (i - 4.3) * 1.7);
+    for (const [from, to] of [['F32', 'F16'], ['F32', 'BF16'], ['F16', 'BF16'], ['BF16', 'F16'], ['I32', 'I8'], ['F32', 'I16']] as const) {
+      for (let refuse = 1; refuse <= 4; refuse++) {
+        refuseAt = Infinity;
+        const source = BitNetTensor.fromArray(values, [10], from, 'cpu', refusing);
+        const sourceBits = [...source.toTypedArray()];
+        const want = [...cast(source, BitNetDType.fromName(to)).toTypedArray()];
+        refuseAt = count + refuse;
+        try {
+          const out = engine.inPlaceConvert(source, to);
+          expect([...out.toTypedArray()]).toEqual(want);
+          out.dispose();
+        } catch (error) {
+          expect(error).toMatchObject({ code: 'ERR_BITNET_OUT_OF_MEMORY' });
+          expect(source.isDisposed).toBe(false);
+          expect([...source.toTypedArray()]).toEqual(sourceBits);
+          source.dispose();
+        }
+      }
+    }
+  });
+
+  it('ConversionEngine checks its config and pool; canConvertInPlace takes dtype names', () => {
+    expect(() => new ConversionEngine({ chunkElements: 0, preferInPlace: true })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+    expect(() => new ConversionEngine({ preferInPlace: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    expect(() => new ConversionConfig(5 as unknown as ConversionConfigOptions)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    expect(() => new ConversionEngine(undefined, {} as unknown as HybridMemoryPool)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    const engine = new ConversionEngine(null);
+    expect(engine.config.chunkElements).toBe(1 << 20);
+    const a = BitNetTensor.fromArray([1, 2]);
+    expect(engine.canConvertInPlace(a, 'F16')).toBe(true);
+    expect(engine.canConvertInPlace(a, 'I32')).toBe(true);
+    expect(() => engine.canConvertInPlace(null as unknown as BitNetTensor, 'F16')).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    const h = engine.convert(a, 'F16');
+    expect([...h.toTypedArray()]).toEqual([0x3c00, 0x4000]);
+    a.dispose();
+    expect(engine.canConvertInPlace(a, 'F16')).toBe(false);
+    h.dispose();
   });
 });

@@ -1,6 +1,6 @@
-import { BitNetRangeError, BitNetTypeError, DisposedError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
+import { BitNetRangeError, BitNetTypeError, DisposedError, ErrorCode, formatValue, invalidArgument, optionsObject } from '@bitnet/errors';
 import { BitNetDType, type DTypeLike, toDType } from './dtype.js';
-import { cast } from './ops.js';
+import { backendFor, cast } from './ops.js';
 import { getDefaultTensorPool } from './pool.js';
 import type { TensorMemoryPool } from './storage.js';
 import { BitNetTensor } from './tensor.js';
@@ -20,13 +20,15 @@ export class ConversionConfig {
   readonly preferInPlace: boolean;
   readonly rejectLossy: boolean;
 
-  constructor(options: ConversionConfigOptions = {}) {
-    const chunk = options.chunkElements ?? 1 << 20;
+  constructor(options?: ConversionConfigOptions | null) {
+    const { chunkElements: chunk = 1 << 20, preferInPlace = false, rejectLossy = false } = optionsObject('ConversionConfig', options);
     if (!Number.isSafeInteger(chunk) || chunk < 1)
       throw new BitNetRangeError(ErrorCode.OUT_OF_RANGE, 'ConversionConfig', `chunkElements must be a positive integer, got ${formatValue(chunk)}`);
+    for (const [name, value] of [['preferInPlace', preferInPlace], ['rejectLossy', rejectLossy]] as const)
+      if (typeof value !== 'boolean') throw invalidArgument('ConversionConfig', `${name} must be a boolean, got ${formatValue(value)}`);
     this.chunkElements = chunk;
-    this.preferInPlace = options.preferInPlace ?? false;
-    this.rejectLossy = options.rejectLossy ?? false;
+    this.preferInPlace = preferInPlace;
+    this.rejectLossy = rejectLossy;
   }
 
   /** Large chunks, new buffers (no in-place juggling). */
@@ -94,8 +96,12 @@ export class ConversionEngine {
   readonly pool: TensorMemoryPool;
   #metrics: ConversionMetrics = ConversionEngine.emptyMetrics();
 
-  constructor(config: ConversionConfig = new ConversionConfig(), pool?: TensorMemoryPool) {
-    this.config = config;
+  /** `config`: a ConversionConfig or its options (checked the same way); null/undefined for the defaults. */
+  constructor(config?: ConversionConfig | ConversionConfigOptions | null, pool?: TensorMemoryPool) {
+    this.config = config instanceof ConversionConfig ? config : new ConversionConfig(config);
+    const candidate = pool as unknown as { allocate?: unknown; deallocate?: unknown } | null | undefined;
+    if (candidate !== undefined && (candidate === null || typeof candidate !== 'object' || typeof candidate.allocate !== 'function' || typeof candidate.deallocate !== 'function'))
+      throw invalidArgument('ConversionEngine', `pool must be a memory pool with allocate() and deallocate(), got ${formatValue(pool)}`);
     this.pool = pool ?? getDefaultTensorPool();
   }
 
@@ -136,7 +142,7 @@ export class ConversionEngine {
     checkTensorArgument(tensor, 'convert');
     const target = toDType(dtype, tensor.dtype, 'convert');
     this.check(tensor, target, 'convert');
-    if (this.config.preferInPlace && this.canConvertInPlace(tensor, target)) return this.inPlaceConvert(tensor, target);
+    if (this.config.preferInPlace && this.inPlacePossible(tensor, target)) return this.inPlaceConvert(tensor, target);
     return this.convertCopy(tensor, target);
   }
 
@@ -167,7 +173,12 @@ export class ConversionEngine {
   }
 
   /** In-place works for contiguous, exclusively owned tensors whose target element is not wider. */
-  canConvertInPlace(tensor: BitNetTensor, dtype: BitNetDType): boolean {
+  canConvertInPlace(tensor: BitNetTensor, dtype: DTypeLike): boolean {
+    if (!(tensor instanceof BitNetTensor)) throw invalidArgument('canConvertInPlace', `tensor must be a BitNetTensor, got ${formatValue(tensor)}`);
+    return this.inPlacePossible(tensor, toDType(dtype, tensor.dtype, 'canConvertInPlace'));
+  }
+
+  private inPlacePossible(tensor: BitNetTensor, dtype: BitNetDType): boolean {
     return (
       !tensor.isDisposed && tensor.isContiguous && tensor.offset === 0 && tensor.storage.referenceCount === 1 &&
       !dtype.isQuantized && !tensor.dtype.isQuantized && dtype.byteSize <= tensor.dtype.byteSize
@@ -177,39 +188,76 @@ export class ConversionEngine {
   /**
    * Converts into the source's own memory and returns the new tensor; the source
    * tensor is consumed (disposed). Chunks go through a small scratch tensor, written
-   * back in order so a narrower output never overtakes unread input.
+   * back in order so a narrower output never overtakes unread input. The scratch is
+   * taken before the first byte is overwritten, so a failure leaves the source as it was.
    */
   inPlaceConvert(tensor: BitNetTensor, dtype: DTypeLike): BitNetTensor {
     checkTensorArgument(tensor, 'inPlaceConvert');
     const target = toDType(dtype, tensor.dtype, 'inPlaceConvert');
     this.check(tensor, target, 'inPlaceConvert');
-    if (!this.canConvertInPlace(tensor, target))
+    if (!this.inPlacePossible(tensor, target))
       throw new BitNetRangeError(ErrorCode.INVALID_ARGUMENT, 'inPlaceConvert', `cannot convert in place: needs a contiguous tensor at offset 0 with no other views and a target no wider than the source (${tensor.dtype.name} → ${target.name}, contiguous ${tensor.isContiguous}, references ${tensor.storage.referenceCount})`);
+    const scratch = this.inPlaceScratch([tensor], [target]);
+    try {
+      return this.convertInPlace(tensor, target, scratch);
+    } finally {
+      scratch.dispose();
+    }
+  }
+
+  /**
+   * Scratch for converting `tensors` in place: one tensor per target dtype, and an F32 one when a
+   * conversion goes F16 ↔ BF16 (through float32), each as long as a chunk of the longest input.
+   */
+  private inPlaceScratch(tensors: readonly BitNetTensor[], targets: readonly BitNetDType[]): InPlaceScratch {
+    const scratch = new InPlaceScratch();
+    try {
+      tensors.forEach((t, i) => {
+        const target = targets[i]!;
+        const length = Math.min(this.config.chunkElements, t.numel);
+        if (target === t.dtype) return;
+        scratch.reserve(target, length, t);
+        if (t.dtype !== BitNetDType.F32 && t.dtype.isFloat && target.isFloat && target !== BitNetDType.F32) scratch.reserve(BitNetDType.F32, length, t);
+      });
+      scratch.allocate();
+      return scratch;
+    } catch (error) {
+      scratch.dispose();
+      throw error;
+    }
+  }
+
+  /** The in-place conversion itself, on scratch taken beforehand: nothing here allocates pool memory. */
+  private convertInPlace(tensor: BitNetTensor, target: BitNetDType, scratch: InPlaceScratch): BitNetTensor {
     const started = performance.now();
     const from = tensor.dtype;
     const count = tensor.numel;
-    const bytes = tensor.rawBytes('inPlaceConvert');
-    const outSize = target.byteSize;
-    const chunk = this.config.chunkElements;
-    const flat = tensor.view([count]);
-    try {
-      for (let start = 0; start < count; start += chunk) {
-        const n = Math.min(chunk, count - start);
-        const piece = flat.narrow(0, start, n);
-        try {
-          const converted = cast(piece, target);
+    if (target !== from) {
+      const bytes = tensor.rawBytes('inPlaceConvert');
+      const outSize = target.byteSize;
+      const chunk = this.config.chunkElements;
+      const backend = backendFor([tensor], 'inPlaceConvert');
+      const flat = tensor.view([count]);
+      try {
+        for (let start = 0; start < count; start += chunk) {
+          const n = Math.min(chunk, count - start);
+          const piece = flat.narrow(0, start, n);
+          const out = scratch.take(target, n);
+          const wide = from.isFloat && from !== BitNetDType.F32 && target.isFloat && target !== BitNetDType.F32 ? scratch.take(BitNetDType.F32, n) : null;
           try {
+            if (wide) backend.cast(backend.cast(piece, BitNetDType.F32, wide), target, out);
+            else backend.cast(piece, target, out);
             // Output bytes [start·out, (start+n)·out) only overlap input already read.
-            bytes.set(converted.rawBytes('inPlaceConvert').subarray(0, n * outSize), start * outSize);
+            bytes.set(out.rawBytes('inPlaceConvert').subarray(0, n * outSize), start * outSize);
           } finally {
-            converted.dispose();
+            piece.dispose();
+            out.dispose();
+            wide?.dispose();
           }
-        } finally {
-          piece.dispose();
         }
+      } finally {
+        flat.dispose();
       }
-    } finally {
-      flat.dispose();
     }
     const result = new BitNetTensor(tensor.storage.retain('inPlaceConvert'), tensor.metadata.with({ dtype: target, strides: tensor.strides }));
     tensor.dispose();
@@ -280,21 +328,23 @@ export class ConversionEngine {
     });
     const seen = new Map<BitNetTensor, number>();
     for (const t of list) seen.set(t, (seen.get(t) ?? 0) + 1);
-    const inPlace = list.map((t, i) => this.config.preferInPlace && seen.get(t) === 1 && this.canConvertInPlace(t, targets[i]!));
+    const inPlace = list.map((t, i) => this.config.preferInPlace && seen.get(t) === 1 && this.inPlacePossible(t, targets[i]!));
     const out: (BitNetTensor | undefined)[] = new Array(list.length);
     try {
       list.forEach((t, i) => {
         if (!inPlace[i]) out[i] = this.convertCopy(t, targets[i]!);
       });
-      // In-place conversions consume their inputs, so nothing may fail once the first has run. Their
-      // one failure mode is the scratch of the first chunk (later chunks reuse the memory it frees):
-      // allocate each one now, in the same pool state, before any input is touched.
-      list.forEach((t, i) => {
-        if (inPlace[i]) BitNetTensor.empty([Math.min(this.config.chunkElements, t.numel)], { dtype: targets[i]!, device: t.device, pool: t.pool }).dispose();
-      });
-      list.forEach((t, i) => {
-        if (inPlace[i]) out[i] = this.inPlaceConvert(t, targets[i]!);
-      });
+      // In-place conversions consume their inputs, so nothing may fail once the first has run: their
+      // scratch (their only allocation) is all taken now, before any input is touched.
+      const inPlaceList = list.filter((_, i) => inPlace[i]);
+      const scratch = this.inPlaceScratch(inPlaceList, targets.filter((_, i) => inPlace[i]));
+      try {
+        list.forEach((t, i) => {
+          if (inPlace[i]) out[i] = this.convertInPlace(t, targets[i]!, scratch);
+        });
+      } finally {
+        scratch.dispose();
+      }
       return out as BitNetTensor[];
     } catch (error) {
       for (const t of out) t?.dispose();
@@ -342,5 +392,30 @@ export class ConversionEngine {
     const out = BitNetTensor.fromArray(values.map((q) => q * scale), tensor.shape, target, tensor.device, this.pool);
     this.record(BitNetDType.I8, target, values.length, started);
     return out;
+  }
+}
+
+/** Scratch tensors of in-place conversions, one per dtype, reserved first and allocated together. */
+class InPlaceScratch {
+  readonly #wanted = new Map<BitNetDType, { length: number; like: BitNetTensor }>();
+  readonly #tensors = new Map<BitNetDType, BitNetTensor>();
+
+  reserve(dtype: BitNetDType, length: number, like: BitNetTensor): void {
+    const wanted = this.#wanted.get(dtype);
+    if (!wanted || wanted.length < length) this.#wanted.set(dtype, { length, like });
+  }
+
+  allocate(): void {
+    for (const [dtype, { length, like }] of this.#wanted) this.#tensors.set(dtype, BitNetTensor.empty([length], { dtype, device: like.device, pool: like.pool }));
+  }
+
+  /** A view of the first `length` elements (dispose it after use). */
+  take(dtype: BitNetDType, length: number): BitNetTensor {
+    return this.#tensors.get(dtype)!.narrow(0, 0, length);
+  }
+
+  dispose(): void {
+    for (const t of this.#tensors.values()) t.dispose();
+    this.#tensors.clear();
   }
 }

@@ -1,9 +1,9 @@
-import { BitNetTypeError, ErrorCode } from '@bitnet/errors';
+import { BitNetTypeError, ErrorCode, invalidArgument } from '@bitnet/errors';
 import { type IsaTierName, type NativeBinding, requireNative } from '@bitnet/native';
 import type { BinaryOpName, CompareOpName, ReduceOpName, TensorBackend, UnaryOpName } from './backend.js';
 import { BitNetDType } from './dtype.js';
 import { bf16ToNumber, encodeNumber, f16ToNumber } from './half.js';
-import { numelOf } from './shape.js';
+import { formatShape, numelOf } from './shape.js';
 import { BitNetTensor } from './tensor.js';
 
 const binaryCodes: Record<BinaryOpName, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6 };
@@ -159,17 +159,28 @@ export class CpuTensorBackend implements TensorBackend {
     });
   }
 
-  cast(a: BitNetTensor, dtype: BitNetDType): BitNetTensor {
+  cast(a: BitNetTensor, dtype: BitNetDType, into?: BitNetTensor): BitNetTensor {
     if (a.dtype.isQuantized || dtype.isQuantized)
       throw new BitNetTypeError(ErrorCode.DTYPE, 'cast', `cannot cast ${a.dtype.name} to ${dtype.name}; packed quantized types go through the quantization functions`);
-    if (a.dtype === dtype) return this.copy(a);
+    if (into && (into.dtype !== dtype || !into.isContiguous || into.shape.length !== a.shape.length || into.shape.some((d, i) => d !== a.shape[i])))
+      throw invalidArgument('cast', `out must be a contiguous ${dtype.name} tensor of shape ${formatShape(a.shape)}, got ${into.dtype.name} ${formatShape(into.shape)} (contiguous ${into.isContiguous})`);
+    // With `into`, the caller owns the output: write it, never dispose it.
+    const produce = (body: (out: BitNetTensor) => void): BitNetTensor => {
+      if (!into) return this.produce(a, a.shape, dtype, body);
+      body(into);
+      return into;
+    };
+    if (a.dtype === dtype && !into) return this.copy(a);
     const source = a.isContiguous ? a.contiguous() : this.copy(a);
     try {
       const count = numelOf(a.shape);
       const from = a.dtype.name, to = dtype.name;
+      if (from === to) {
+        return produce((out) => out.rawBytes('cast').set(source.rawBytes('cast').subarray(source.offset * a.dtype.byteSize, (source.offset + count) * a.dtype.byteSize), out.offset * dtype.byteSize));
+      }
       const native = from === 'F32' && (to === 'F16' || to === 'BF16') ? `f32->${to.toLowerCase()}` : (from === 'F16' || from === 'BF16') && to === 'F32' ? `${from.toLowerCase()}->f32` : null;
       if (native) {
-        return this.produce(a, a.shape, dtype, (out) => {
+        return produce((out) => {
           const s = source.location('cast'), o = out.location('cast');
           this.native('cast').tensorConvert(native as 'f32->f16', s.buffer, s.byteOffset, o.buffer, o.byteOffset, count, this.tier);
         });
@@ -177,13 +188,13 @@ export class CpuTensorBackend implements TensorBackend {
       if ((from === 'F16' || from === 'BF16') && (to === 'F16' || to === 'BF16')) {
         const wide = this.cast(source, BitNetDType.F32);
         try {
-          return this.cast(wide, dtype);
+          return this.cast(wide, dtype, into);
         } finally {
           wide.dispose();
         }
       }
       // Integer and bool conversions: exact per element in JS (see encodeNumber for the rules).
-      return this.produce(a, a.shape, dtype, (out) => {
+      return produce((out) => {
         const input = source.rawElements('cast');
         const output = out.rawElements('cast');
         const start = source.offset;

@@ -19,10 +19,25 @@ export function bf16ToNumber(bits: number): number {
   return f32[0]!;
 }
 
-/** number → binary16 bits: rounded to float32 first, then to nearest even; NaN quieted, overflow → Inf. */
-export function numberToF16(value: number): number {
+/**
+ * float32 bits of `value` rounded to odd: the float32 toward zero, its last bit set when inexact.
+ * Rounding that once more to a format at least 2 bits narrower (F16, BF16) gives exactly the
+ * nearest-even rounding of `value` itself; plain float32 rounding first would round twice
+ * (2^24 + 2^16 + 1 → BF16 gave 2^24, not 2^24 + 2^17).
+ */
+function float32BitsRoundedToOdd(value: number): number {
   f32[0] = value;
-  const bits = u32[0]!;
+  let bits = u32[0]!;
+  const rounded = f32[0]!;
+  if (rounded === value || Number.isNaN(value)) return bits;
+  // Magnitude toward zero (Infinity → FLT_MAX), then the odd one of it and its upper neighbour.
+  if (Math.abs(rounded) > Math.abs(value)) bits -= 1;
+  return (bits & 1) === 0 ? bits + 1 : bits;
+}
+
+/** number → binary16 bits, rounded once to nearest even; NaN quieted, overflow → Inf. */
+export function numberToF16(value: number): number {
+  const bits = float32BitsRoundedToOdd(value);
   const sign = (bits >>> 16) & 0x8000;
   const exponent = (bits >>> 23) & 0xff;
   let mantissa = bits & 0x7fffff;
@@ -45,10 +60,9 @@ export function numberToF16(value: number): number {
   return sign | half;
 }
 
-/** number → bfloat16 bits: rounded to float32, then to nearest even; NaN quieted. */
+/** number → bfloat16 bits, rounded once to nearest even; NaN quieted. */
 export function numberToBF16(value: number): number {
-  f32[0] = value;
-  const bits = u32[0]!;
+  const bits = float32BitsRoundedToOdd(value);
   if ((bits & 0x7fffffff) > 0x7f800000) return (bits >>> 16) | 0x40;
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }

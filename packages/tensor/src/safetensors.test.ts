@@ -235,3 +235,66 @@ describe('safetensors writer input', () => {
     x.dispose();
   });
 });
+
+/** A file from raw header text (what JSON.stringify cannot write: repeated keys, 1.0, escapes). */
+function buildRaw(headerText: string, data: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(headerText);
+  const out = new Uint8Array(8 + json.byteLength + data.byteLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.byteLength), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.byteLength);
+  return out;
+}
+
+describe('safetensors header text', () => {
+  const four = new Uint8Array([0, 0, 128, 63]); // float32 1
+  const entry = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+
+  it('refuses what JSON.parse would let through: repeated keys, non-integer numbers, lone surrogates, deep nesting', () => {
+    const bad: [string, RegExp][] = [
+      // JSON.parse keeps the last "a": the file would load as I32 1065353216.
+      [`{"a":${entry},"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}`, /key "a" twice/],
+      [`{"a":${entry},"\\u0061":${entry}}`, /key "a" twice/],
+      [`{"__metadata__":{"format":"pt","format":"evil"},"a":${entry}}`, /key "format" twice/],
+      ['{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}', /shape number 1\.0/],
+      ['{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4e0]}}', /data_offsets number 4e0/],
+      ['{"a":{"dtype":"F32","shape":[1],"data_offsets":[-0,4]}}', /data_offsets number -0/],
+      [`{"w\\ud800":${entry}}`, /lone UTF-16 surrogate/],
+      [`{"__metadata__":{"k":"\\udc00x"},"a":${entry}}`, /lone UTF-16 surrogate/],
+      [`{"a":${entry},"z":${'['.repeat(40)}${']'.repeat(40)}}`, /nested deeper/],
+    ];
+    for (const [text, message] of bad) {
+      const file = buildRaw(text, four);
+      expect(() => deserializeSafetensors(file), text).toThrow(expect.objectContaining({ code: 'ERR_BITNET_FILE_FORMAT', message: expect.stringMatching(message) }));
+    }
+  });
+
+  it('reads escaped names, surrogate pairs, spaces and every valid number form', () => {
+    const text = ` { "__metadata__" : { "note" : "caf\\u00e9 \\ud83d\\ude00" } , "w\\u0062" : {"dtype":"F32", "shape": [ 1 ] , "data_offsets" : [ 0 , 4 ]} , "e": {"dtype":"F32","shape":[0,10],"data_offsets":[4,4]} }   `;
+    const { tensors, metadata } = deserializeSafetensors(buildRaw(text, four));
+    expect([...tensors.keys()]).toEqual(['wb', 'e']);
+    expect(metadata).toEqual({ note: 'café 😀' });
+    expect(tensors.get('wb')!.toFlatArray()).toEqual([1]);
+    for (const t of tensors.values()) t.dispose();
+  });
+});
+
+describe('safetensors writer names', () => {
+  it('names or metadata with lone surrogates are refused (they have no UTF-8 form); long file names are written', async () => {
+    const x = BitNetTensor.fromArray([1]);
+    expect(() => serializeSafetensors({ ['w\ud800']: x })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: expect.stringMatching(/lone UTF-16 surrogate/) }));
+    expect(() => serializeSafetensors({ x }, { ['k\udfff']: 'v' })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    expect(() => serializeSafetensors({ x }, { k: 'v\ud800' })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    expect(deserializeSafetensors(serializeSafetensors({ 'w😀': x })).tensors.get('w😀')!.toFlatArray()).toEqual([1]);
+    // 250 bytes of name (the temporary name beside it used to add 32 bytes and pass the 255-byte limit).
+    const name = `${'é'.repeat(60)}${'n'.repeat(118)}.safetensors`;
+    expect(Buffer.byteLength(name)).toBe(250);
+    const sub = await fs.mkdtemp(path.join(dir, 'long-'));
+    await writeSafetensors(path.join(sub, name), { x });
+    expect(await fs.readdir(sub)).toEqual([name]);
+    const read = await readSafetensors(path.join(sub, name));
+    expect(read.tensors.get('x')!.toFlatArray()).toEqual([1]);
+    for (const t of read.tensors.values()) t.dispose();
+    x.dispose();
+  });
+});

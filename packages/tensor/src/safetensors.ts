@@ -63,14 +63,89 @@ function unsupportedError(op: string, source: string, entry: UnsupportedSafetens
   });
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+const JSON_SPACE = new Set([' ', '\t', '\n', '\r']);
+
+/**
+ * What JSON.parse lets through in a header but the format's reference reader refuses, or what makes
+ * a file ambiguous: a key given twice in one object (JSON.parse keeps the last), a shape or
+ * data_offsets number that is not a plain integer literal (1.0, 1e0: the reference reads them into
+ * unsigned integers), a string escape that leaves a lone UTF-16 surrogate, nesting past any real
+ * header. `text` has already passed JSON.parse, so only these are looked for.
+ */
+function headerTextProblem(text: string): string | null {
+  let i = 0;
+  const space = () => {
+    while (JSON_SPACE.has(text[i]!)) i++;
+  };
+  const string = (): string => {
+    const start = i++;
+    let escaped = false;
+    while (text[i] !== '"') i += text[i] === '\\' ? ((escaped = true), 2) : 1;
+    i++;
+    const value = escaped ? (JSON.parse(text.slice(start, i)) as string) : text.slice(start + 1, i - 1);
+    if (escaped && LONE_SURROGATE.test(value)) throw `string ${JSON.stringify(value)} holds a lone UTF-16 surrogate escape, which is not Unicode text`;
+    return value;
+  };
+  const value = (depth: number, key: string | null): void => {
+    if (depth > 32) throw 'is nested deeper than 32 levels';
+    space();
+    const c = text[i];
+    if (c === '"') {
+      string();
+    } else if (c === '{' || c === '[') {
+      i++;
+      const keys = c === '{' ? new Set<string>() : null;
+      space();
+      if (text[i] === (keys ? '}' : ']')) {
+        i++;
+        return;
+      }
+      for (;;) {
+        let member = key;
+        if (keys) {
+          space();
+          member = string();
+          if (keys.has(member)) throw `gives the key ${JSON.stringify(member)} twice in one object`;
+          keys.add(member);
+          space();
+          i++; // ':'
+        }
+        value(depth + 1, member);
+        space();
+        if (text[i++] !== ',') return;
+      }
+    } else {
+      const start = i;
+      while (i < text.length && !JSON_SPACE.has(text[i]!) && text[i] !== ',' && text[i] !== ']' && text[i] !== '}') i++;
+      const literal = text.slice(start, i);
+      // Only other spellings of valid values: a negative or fractional one fails the entry's own checks.
+      const number = Number(literal);
+      if ((key === 'shape' || key === 'data_offsets') && Number.isInteger(number) && number >= 0 && !/^(0|[1-9]\d*)$/.test(literal))
+        throw `writes ${key} number ${literal}, which is not a non-negative integer literal`;
+    }
+  };
+  try {
+    value(0, null);
+    return null;
+  } catch (problem) {
+    if (typeof problem === 'string') return problem;
+    throw problem;
+  }
+}
+
 /** Parses and validates a header given its JSON bytes and the size of the data section. */
 export function parseSafetensorsHeader(json: Uint8Array, dataBytes: number, source = 'buffer'): SafetensorsHeader {
   let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(json);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw formatError(`header is not valid UTF-8 JSON (${(error as Error).message})`, source);
   }
+  const problem = headerTextProblem(text);
+  if (problem) throw formatError(`header ${problem}`, source);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw formatError('header JSON is not an object', source);
   const entries = new Map<string, SafetensorsEntry>();
   const unsupported = new Map<string, UnsupportedSafetensorsEntry>();
@@ -130,6 +205,7 @@ function entriesOf(tensors: TensorInput | Map<string, BitNetTensor>): [string, B
   for (const [name, t] of list) {
     if (typeof name !== 'string') throw invalidArgument('safetensors', `tensor names must be strings, got ${formatValue(name)}`);
     if (name === '__metadata__') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', 'a tensor cannot be named __metadata__');
+    if (LONE_SURROGATE.test(name)) throw invalidArgument('safetensors', `tensor name ${JSON.stringify(name)} holds a lone UTF-16 surrogate: it is not Unicode text and has no UTF-8 form`);
     if (!(t instanceof BitNetTensor)) throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `"${name}" is not a BitNetTensor`);
     if (t.isDisposed) throw new BitNetError(ErrorCode.DISPOSED, 'safetensors', `tensor "${name}" has been disposed`);
     if (!t.dtype.safetensorsName) throw new BitNetTypeError(ErrorCode.DTYPE, 'safetensors', `tensor "${name}" is ${t.dtype.name}, which safetensors has no dtype for; store its bytes as U8`);
@@ -148,8 +224,11 @@ function checkMetadata(metadata: unknown): Record<string, string> | undefined {
   const proto = metadata !== null && typeof metadata === 'object' ? Object.getPrototypeOf(metadata) : undefined;
   if (proto !== Object.prototype && proto !== null)
     throw invalidArgument('safetensors', `metadata must be a plain object of string values, got ${formatValue(metadata)}`);
-  for (const [k, v] of Object.entries(metadata as object))
+  for (const [k, v] of Object.entries(metadata as object)) {
     if (typeof v !== 'string') throw new BitNetTypeError(ErrorCode.INVALID_ARGUMENT, 'safetensors', `metadata "${k}" must be a string, got ${formatValue(v)}`);
+    for (const text of [k, v])
+      if (LONE_SURROGATE.test(text)) throw invalidArgument('safetensors', `metadata ${JSON.stringify(k)}: ${JSON.stringify(text)} holds a lone UTF-16 surrogate: it is not Unicode text and has no UTF-8 form`);
+  }
   return metadata as Record<string, string>;
 }
 
@@ -204,6 +283,20 @@ export function serializeSafetensors(tensors: TensorInput | Map<string, BitNetTe
 }
 
 /**
+ * A unique name beside `file` for the write in progress. The file's name is cut (at a code point)
+ * so the whole name stays within the 255 bytes most file systems allow for one name.
+ */
+function temporaryPath(file: string): string {
+  const suffix = `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let name = '.';
+  for (const character of path.basename(file)) {
+    if (Buffer.byteLength(name + character + suffix) > 255) break;
+    name += character;
+  }
+  return path.join(path.dirname(file), name + suffix);
+}
+
+/**
  * Writes a file, streaming each tensor from pool memory. Data goes to a
  * temporary file in the same directory that is renamed over `file` only once
  * complete, so a failure leaves no partial file behind.
@@ -212,7 +305,7 @@ export async function writeSafetensors(file: string, tensors: TensorInput | Map<
   checkPath('writeSafetensors', file);
   const list = entriesOf(tensors);
   const header = buildHeader(list, metadata);
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = temporaryPath(file);
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(temporary, 'wx');
