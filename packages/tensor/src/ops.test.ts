@@ -275,6 +275,46 @@ for (const tier of testTiers()) {
       }
     });
 
+    it('large magnitudes: logSoftmax, norms and sums stay exact where float32 lanes would overflow or lose the row', () => {
+      // Each row at lengths below, at and past the vector widths (8, 16) and one 4096-element block.
+      for (const n of [2, 7, 16, 17, 33, 4097]) {
+        using((keep) => {
+          // logSoftmax of a row at a large constant c: every entry is exactly −log n, whatever c is.
+          for (const c of [1e3, 1e5, 1e8, -3e37]) {
+            const got = readStrided(keep(logSoftmax(keep(BitNetTensor.full([n], c)))));
+            closeTo(got, new Array<number>(n).fill(-Math.log(n)), 1e-6, 0, `logSoftmax of ${n} × ${c}`);
+          }
+          // A row with one huge entry (its square overflows float32) and small ones; float64 reference.
+          const row = Array.from({ length: n }, (_, j) => (j === 0 ? 1e20 : j + 1));
+          const x = keep(BitNetTensor.fromArray(row));
+          const f = (v: number) => Math.fround(v);
+          const ms = row.reduce((p, v) => p + f(v) * f(v), 0) / n;
+          closeTo(readStrided(keep(rmsNorm(x))), row.map((v) => f(v) / Math.sqrt(ms + 1e-6)), 3e-6, 1e-30, `rmsNorm huge ${n}`);
+          const mu = row.reduce((p, v) => p + f(v), 0) / n;
+          const vr = row.reduce((p, v) => p + (f(v) - mu) ** 2, 0) / n;
+          closeTo(readStrided(keep(layerNorm(x))), row.map((v) => (f(v) - mu) / Math.sqrt(vr + 1e-5)), 3e-6, 1e-6, `layerNorm huge ${n}`);
+          // ±5e18 rows: Σx² = n · 2.5e37 overflows float32 lanes from n = 14; the result is ±1.
+          const signs = Array.from({ length: n }, (_, j) => (j % 2 ? 5e18 : -5e18));
+          closeTo(readStrided(keep(rmsNorm(keep(BitNetTensor.fromArray(signs))))), signs.map(Math.sign), 1e-6, 0, `rmsNorm ±5e18 ${n}`);
+          // Sums whose running float32 total overflows though the sum does not (exact in double: multiples of one float).
+          const big = Array.from({ length: 2 * n - 1 }, (_, j) => (j < n ? 3e38 : -3e38));
+          expect(keep(sum(keep(BitNetTensor.fromArray(big)))).item()).toBe(Math.fround(3e38));
+          if (n < 100) expect(keep(sum(keep(BitNetTensor.fromArray([...big, -3e38, 5])))).item()).toBe(5); // one thread: exact
+          expect(keep(mean(keep(BitNetTensor.full([n], 3e38)))).item()).toBe(Math.fround(3e38));
+        });
+      }
+    });
+
+    it('var with a correction of at least the count: +Inf, or NaN when every value is equal (numpy, torch)', () => {
+      using((keep) => {
+        const x = keep(BitNetTensor.fromArray([5, 7]));
+        expect(keep(variance(x, undefined, false, 2)).item()).toBe(Infinity);
+        expect(keep(variance(x, undefined, false, 3)).item()).toBe(Infinity);
+        expect(keep(variance(x, undefined, false, 1)).item()).toBe(2);
+        expect(keep(variance(keep(BitNetTensor.fromArray([5, 5])), undefined, false, 2)).item()).toBeNaN();
+      });
+    });
+
     it('matmul: batched, broadcast batch, transposed/strided operands, vectors, k = 0', () => {
       const cases: [number[], number[]][] = [
         [[5, 3], [3, 4]], [[1, 70], [70, 33]], [[2, 70], [70, 130]], [[37, 300], [300, 45]], [[130, 64], [64, 140]],

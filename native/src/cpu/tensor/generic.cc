@@ -149,8 +149,9 @@ void softmax_f32(const float* x, float* y, size_t n, bool log) {
   double sum = 0;
   for (size_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - m);
   if (log) {
-    const double shift = m + std::log(sum);
-    for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] - shift);
+    // (x − max) − log Σ: max + log Σ as one number loses log Σ once |max| passes 2⁵³ (a −3e37 row gave 0).
+    const double shift = std::log(sum);
+    for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>((static_cast<double>(x[i]) - m) - shift);
   } else {
     for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(std::exp(static_cast<double>(x[i]) - m) / sum);
   }

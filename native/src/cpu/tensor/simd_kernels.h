@@ -264,7 +264,7 @@ double sum_f32(const float* a, size_t n) {
   size_t i = 0;
   // Float lanes over blocks of 4096, totals in double: error stays near one block's.
   while (i + 4 * V::W <= n) {
-    size_t end = i + 4096 < n ? i + 4096 : n;
+    const size_t start = i, end = i + 4096 < n ? i + 4096 : n;
     T s0 = V::zero(), s1 = V::zero(), s2 = V::zero(), s3 = V::zero();
     for (; i + 4 * V::W <= end; i += 4 * V::W) {
       s0 = V::add(s0, V::load(a + i));
@@ -272,7 +272,14 @@ double sum_f32(const float* a, size_t n) {
       s2 = V::add(s2, V::load(a + i + 2 * V::W));
       s3 = V::add(s3, V::load(a + i + 3 * V::W));
     }
-    total += V::reduce_add(V::add(V::add(s0, s1), V::add(s2, s3)));
+    const double block = V::reduce_add(V::add(V::add(s0, s1), V::add(s2, s3)));
+    // A float lane can overflow where the sum does not (3e38 + 3e38 − 3e38): such a block
+    // (or one holding Inf/NaN) is summed again in double, as the generic kernel sums.
+    if (std::isfinite(block)) {
+      total += block;
+    } else {
+      for (size_t j = start; j < i; ++j) total += a[j];
+    }
   }
   for (; i < n; ++i) total += a[i];
   return total;
@@ -349,14 +356,19 @@ void softmax_f32(const float* x, float* y, size_t n, bool log) {
   if (n == 0) return;
   const float m = extreme_f32<V, true>(x, n);
   const T vm = V::set1(m);
-  T s = V::zero();
+  double sum = 0;
   size_t i = 0;
-  for (; i + V::W <= n; i += V::W) {
-    T e = v_exp<V>(V::sub(V::load(x + i), vm));
-    if (!log) V::store(y + i, e);
-    s = V::add(s, e);
+  // Float lanes over blocks of 4096, the sum in double (long rows keep float32 accuracy).
+  while (i + V::W <= n) {
+    const size_t end = i + 4096 < n ? i + 4096 : n;
+    T s = V::zero();
+    for (; i + V::W <= end; i += V::W) {
+      T e = v_exp<V>(V::sub(V::load(x + i), vm));
+      if (!log) V::store(y + i, e);
+      s = V::add(s, e);
+    }
+    sum += V::reduce_add(s);
   }
-  double sum = V::reduce_add(s);
   if (i < n) {
     float tx[V::W], te[V::W];
     for (size_t l = 0; l < V::W; ++l) tx[l] = -std::numeric_limits<float>::infinity();
@@ -368,8 +380,9 @@ void softmax_f32(const float* x, float* y, size_t n, bool log) {
     }
   }
   if (log) {
-    const T shift = V::set1(m + std::log(static_cast<float>(sum)));
-    map1<V>(x, y, n, [&](T v) { return V::sub(v, shift); });
+    // (x − max) − log Σ: folding max into one float shift first lost |max|·2⁻²⁴ (1e8 rows gave 0).
+    const T shift = V::set1(static_cast<float>(std::log(sum)));
+    map1<V>(x, y, n, [&](T v) { return V::sub(V::sub(v, vm), shift); });
   } else {
     const T scale = V::set1(static_cast<float>(1.0 / sum));
     map1<V>(y, y, n, [&](T v) { return V::mul(v, scale); });
@@ -380,8 +393,19 @@ template <class V>
 void rms_norm_f32(const float* x, const float* weight, float* y, size_t n, float eps) {
   using T = typename V::T;
   if (n == 0) return;
-  const double squares = dot_f32<V>(x, x, n);
-  const T scale = V::set1(static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps)));
+  double squares = dot_f32<V>(x, x, n);
+  // Float lanes overflow from |x| ≈ 1.8e19; the sum itself fits a double.
+  if (!std::isfinite(squares)) {
+    squares = 0;
+    for (size_t i = 0; i < n; ++i) squares += static_cast<double>(x[i]) * x[i];
+  }
+  const double inverse = 1.0 / std::sqrt(squares / static_cast<double>(n) + eps);
+  if (inverse < std::numeric_limits<float>::min()) {
+    // A float32 factor would be subnormal (rms past ~8e37) and lose bits: the generic kernel's double arithmetic.
+    for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * inverse) * (weight ? weight[i] : 1.0f);
+    return;
+  }
+  const T scale = V::set1(static_cast<float>(inverse));
   if (weight) {
     map2<V>(BinaryMode::vector_vector, x, weight, y, n, [&](T v, T w) { return V::mul(V::mul(v, scale), w); });
   } else {
@@ -414,7 +438,23 @@ void layer_norm_f32(const float* x, const float* weight, const float* bias, floa
   }
   const double delta = shift / static_cast<double>(n);
   squares = std::max(0.0, squares - shift * delta);
-  const T scale = V::set1(static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps)));
+  const double inverse = 1.0 / std::sqrt(squares / static_cast<double>(n) + eps);
+  if (!std::isfinite(squares) || !std::isfinite(shift) || inverse < std::numeric_limits<float>::min()) {
+    // Float deviations or their squares overflowed (|x − mean| past ~1.8e19), the row holds Inf/NaN, or
+    // the factor would be subnormal: the row the generic kernel's way, in double.
+    const double exact_mean = sum_f32<V>(x, n) / static_cast<double>(n);
+    double exact_squares = 0;
+    for (size_t j = 0; j < n; ++j) exact_squares += (x[j] - exact_mean) * (x[j] - exact_mean);
+    const double exact_scale = 1.0 / std::sqrt(exact_squares / static_cast<double>(n) + eps);
+    for (size_t j = 0; j < n; ++j) {
+      float v = static_cast<float>((x[j] - exact_mean) * exact_scale);
+      if (weight) v *= weight[j];
+      if (bias) v += bias[j];
+      y[j] = v;
+    }
+    return;
+  }
+  const T scale = V::set1(static_cast<float>(inverse));
   const T vdelta = V::set1(static_cast<float>(delta));
   map1<V>(x, y, n, [&](T v) { return V::mul(V::sub(V::sub(v, vm), vdelta), scale); });
   if (weight && bias) {

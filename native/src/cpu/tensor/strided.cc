@@ -335,8 +335,9 @@ void reduce(const TensorKernelTable& t, ReduceOp op, const Shape& shape, const f
       case ReduceOp::sum: out[o] = static_cast<float>(p.sum); break;
       case ReduceOp::mean: out[o] = static_cast<float>(p.sum / static_cast<double>(count)); break;
       case ReduceOp::var: {
-        const double divisor = static_cast<double>(count) - correction;
-        out[o] = static_cast<float>(divisor > 0 ? p.sum / divisor : std::numeric_limits<double>::quiet_NaN());
+        // numpy and torch: the divisor stops at 0, so a correction ≥ count gives +Inf (0/0 = NaN when all equal).
+        const double divisor = std::max(0.0, static_cast<double>(count) - correction);
+        out[o] = static_cast<float>(p.sum / divisor);
         break;
       }
       case ReduceOp::max:
