@@ -13,7 +13,7 @@ export * from './ops.js';
 export { ConversionConfig, ConversionEngine, type ConversionConfigOptions, type ConversionMetrics, type I8Quantized } from './conversion.js';
 export {
   SafetensorsFile, deserializeSafetensors, parseSafetensorsHeader, readSafetensors, serializeSafetensors, writeSafetensors,
-  type LoadOptions, type SafetensorsEntry, type SafetensorsHeader, type TensorInput, type UnsupportedSafetensorsEntry,
+  type LoadOptions, type SafetensorsEntry, type SafetensorsHeader, type TensorInput, type UnsupportedSafetensorsEntry, type WriteOptions,
 } from './safetensors.js';
 export {
   LAYOUT_DTYPES, PackedTernaryTensor, QuantizedActivations, TernaryTensor, convertTernary, dequantize158, dequantizeActivations,

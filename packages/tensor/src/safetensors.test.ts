@@ -298,3 +298,43 @@ describe('safetensors writer names', () => {
     x.dispose();
   });
 });
+
+describe('safetensors write abort and permissions', () => {
+  it('an aborted write removes its temporary file, keeps an existing target and rejects with ERR_BITNET_ABORTED', async () => {
+    const sub = await fs.mkdtemp(path.join(dir, 'abort-'));
+    const target = path.join(sub, 'out.safetensors');
+    await fs.writeFile(target, 'previous contents');
+    // 3 × 64 MiB: the write checks the signal after each chunk; abort once the temporary file exists.
+    const big = BitNetTensor.zeros([3 * (16 << 20)]);
+    const controller = new AbortController();
+    const watcher = setInterval(() => {
+      void fs.readdir(sub).then((names) => {
+        if (names.some((n) => n.endsWith('.tmp'))) controller.abort(new Error('stop'));
+      });
+    }, 1);
+    try {
+      await expect(writeSafetensors(target, { big }, undefined, { signal: controller.signal })).rejects.toMatchObject({ code: 'ERR_BITNET_ABORTED', message: expect.stringContaining(target) });
+    } finally {
+      clearInterval(watcher);
+    }
+    expect(await fs.readdir(sub)).toEqual(['out.safetensors']);
+    expect(await fs.readFile(target, 'utf8')).toBe('previous contents');
+    // Already aborted: nothing is opened.
+    await expect(writeSafetensors(path.join(sub, 'never.safetensors'), { big }, undefined, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_BITNET_ABORTED' });
+    expect(await fs.readdir(sub)).toEqual(['out.safetensors']);
+    await expect(writeSafetensors(target, { big }, undefined, { signal: 'stop' as unknown as AbortSignal })).rejects.toMatchObject({ code: 'ERR_BITNET_INVALID_ARGUMENT' });
+    big.dispose();
+  });
+
+  it('a folder without write permission is ERR_BITNET_PERMISSION_DENIED naming the target, not the temporary file', async () => {
+    // root may write anywhere it can chmod; sysfs refuses new files even to root (EACCES, or EROFS when mounted read-only).
+    const root = process.getuid?.() === 0;
+    const sub = root ? '/sys/kernel' : await fs.mkdtemp(path.join(dir, 'readonly-'));
+    if (!root) await fs.chmod(sub, 0o500);
+    const x = BitNetTensor.fromArray([1]);
+    const target = path.join(sub, 'x.safetensors');
+    await expect(writeSafetensors(target, { x })).rejects.toMatchObject({ code: 'ERR_BITNET_PERMISSION_DENIED', message: expect.stringContaining(`${target}: cannot be written, permission denied in ${sub}`) });
+    if (!root) await fs.chmod(sub, 0o700);
+    x.dispose();
+  });
+});

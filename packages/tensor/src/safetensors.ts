@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { BitNetError, BitNetTypeError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
+import { BitNetError, BitNetTypeError, ErrorCode, formatValue, invalidArgument, optionsObject } from '@bitnet/errors';
 import { BitNetDType } from './dtype.js';
 import { formatShape, numelOf } from './shape.js';
 import type { TensorMemoryPool } from './storage.js';
@@ -296,18 +296,30 @@ function temporaryPath(file: string): string {
   return path.join(path.dirname(file), name + suffix);
 }
 
+export interface WriteOptions {
+  /** Stops the write between chunks (≤ 64 MiB) when aborted: the temporary file is removed and the promise rejects with ERR_BITNET_ABORTED. */
+  signal?: AbortSignal;
+}
+
 /**
  * Writes a file, streaming each tensor from pool memory. Data goes to a
  * temporary file in the same directory that is renamed over `file` only once
- * complete, so a failure leaves no partial file behind.
+ * complete, so a failure (or an abort through `options.signal`) leaves no
+ * partial file behind.
  */
-export async function writeSafetensors(file: string, tensors: TensorInput | Map<string, BitNetTensor>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(file: string, tensors: TensorInput | Map<string, BitNetTensor>, metadata?: Record<string, string>, options?: WriteOptions | null): Promise<void> {
   checkPath('writeSafetensors', file);
+  const { signal } = optionsObject('writeSafetensors', options);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument('writeSafetensors', `signal must be an AbortSignal, got ${formatValue(signal)}`);
   const list = entriesOf(tensors);
   const header = buildHeader(list, metadata);
   const temporary = temporaryPath(file);
   let handle: fs.FileHandle | undefined;
+  const stopIfAborted = () => {
+    if (signal?.aborted) throw new BitNetError(ErrorCode.ABORTED, 'writeSafetensors', `${file}: the write was aborted; nothing was written`, { cause: signal.reason });
+  };
   try {
+    stopIfAborted();
     handle = await fs.open(temporary, 'wx');
     await handle.write(header, 0, header.byteLength);
     for (const [, t] of list) {
@@ -320,14 +332,17 @@ export async function writeSafetensors(file: string, tensors: TensorInput | Map<
           const piece = bytes.subarray(start, Math.min(bytes.byteLength, start + (64 << 20)));
           let written = 0;
           while (written < piece.byteLength) written += (await handle.write(piece, written, piece.byteLength - written)).bytesWritten;
+          stopIfAborted();
         }
       } finally {
         source.dispose();
       }
     }
+    stopIfAborted();
     await handle.sync();
     await handle.close();
     handle = undefined;
+    stopIfAborted();
     await fs.rename(temporary, file);
   } catch (error) {
     if (handle) await handle.close().catch(() => undefined);
@@ -342,8 +357,9 @@ function checkPath(op: string, file: unknown): asserts file is string {
 
 /**
  * A file-system failure as a typed error naming the path (errors that are already
- * ours pass through): a missing file or directory → ERR_BITNET_FILE_NOT_FOUND, a
- * directory where a file belongs or any other I/O failure → ERR_BITNET_FILE_FORMAT.
+ * ours pass through): a missing file or directory → ERR_BITNET_FILE_NOT_FOUND, no
+ * permission → ERR_BITNET_PERMISSION_DENIED, a directory where a file belongs or any
+ * other I/O failure → ERR_BITNET_FILE_FORMAT.
  */
 function fileError(op: string, file: string, error: unknown, verb: 'read' | 'written'): unknown {
   if (!(error instanceof Error) || error instanceof BitNetError) return error;
@@ -353,6 +369,11 @@ function fileError(op: string, file: string, error: unknown, verb: 'read' | 'wri
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     const what = verb === 'read' ? `${file}: no such file` : `${file}: cannot be written, directory ${path.dirname(file)} does not exist`;
     return new BitNetError(ErrorCode.FILE_NOT_FOUND, op, what, { cause: error, details });
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    // The temporary file is ours, not the user's: name the folder that refused it.
+    const what = verb === 'read' ? `${file}: permission denied` : `${file}: cannot be written, permission denied in ${path.dirname(file)}`;
+    return new BitNetError(ErrorCode.PERMISSION_DENIED, op, what, { cause: error, details });
   }
   if (code === 'EISDIR') return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: is a directory, not a file`, { cause: error, details });
   return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: cannot be ${verb} (${error.message})`, { cause: error, details });
