@@ -298,21 +298,34 @@ describe('packed layouts', () => {
     );
   });
 
-  it('refuses block scales fp16 cannot hold to 2^-11 (below its normal range) unless the block is all zeros', () => {
+  it('refuses block scales fp16 cannot hold to 2^-11 unless the block is all zeros (ggml d = 0 there); exact fp16 subnormals pack', () => {
     for (const layout of ['tq2_0', 'tq1_0'] as const) {
       const w: TernaryWeights = { ...randomTernary(1, 512, 5), granularity: 'tensor', groupSize: null, scales: Float32Array.of(5e-8) };
       // Stored as fp16 5e-8 would come back 14% off (and 3e-8 as 0): an error, not a silently wrong layer.
-      expect(() => packTernary(w, layout)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE', message: expect.stringContaining('block scale 5.00000006e-08 at row 0, block 0 is below fp16') }));
-      // The smallest normal fp16 and up keep the documented bound.
-      const normal = packTernary({ ...w, scales: Float32Array.of(6.103515625e-5) }, layout);
-      expect(unpackTernary(normal).scales[0]).toBe(6.103515625e-5);
-      normal.dispose();
-      // quantize158 gives an all-zero tensor the scale 1e-5: its blocks never use it, so they pack.
+      expect(() => packTernary(w, layout)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE', message: expect.stringContaining('block scale 5.00000006e-08 at row 0, block 0 would be stored as 5.96046448e-08') }));
+      expect(() => packTernary({ ...w, scales: Float32Array.of(65520) }, layout)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE', message: expect.stringContaining('does not fit fp16') }));
+      // Exact fp16 values pack exactly, subnormals included (ggml writes d = 0x01f7 for a block of absmax ≈ 3e-5);
+      // the smallest normal fp16 and up keep the documented bound; 65510 rounds to 65504 (within 2^-11).
+      for (const [scale, stored] of [[0x01f7 * 2 ** -24, 0x01f7 * 2 ** -24], [2 ** -24, 2 ** -24], [6.103515625e-5, 6.103515625e-5], [65510, 65504]]) {
+        const packed = packTernary({ ...w, scales: Float32Array.of(scale!) }, layout);
+        expect(unpackTernary(packed).scales[0]).toBe(stored);
+        packed.dispose();
+      }
+      // quantize158 gives an all-zero tensor the scale 1e-5: its blocks never use it, so they pack, with d = 0 as ggml.
       const zeros = quantize158(new Float32Array(512), 1, 512);
       expect(zeros.scales[0]).toBeCloseTo(1e-5, 10);
       const packed = packTernary(zeros, layout);
       expect(unpackTernary(packed).values).toEqual(new Int8Array(512));
+      const blockBytes = layout === 'tq2_0' ? 66 : 54;
+      for (const block of [0, 1]) expect([packed.data[block * blockBytes + blockBytes - 2], packed.data[block * blockBytes + blockBytes - 1]]).toEqual([0, 0]);
       packed.dispose();
+      // A used block next to an all-zero one: the zero block's d is 0, the used block's is its scale.
+      const half = { ...w, scales: Float32Array.of(0.25), values: w.values.slice() };
+      half.values.fill(0, 0, 256);
+      const mixed = packTernary(half, layout);
+      expect([mixed.data[blockBytes - 2], mixed.data[blockBytes - 1]]).toEqual([0, 0]);
+      expect(mixed.data[2 * blockBytes - 1]! << 8 | mixed.data[2 * blockBytes - 2]!).toBe(0x3400); // fp16 0.25
+      mixed.dispose();
     }
   });
 

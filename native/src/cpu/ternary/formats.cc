@@ -100,33 +100,38 @@ float checked_half_scale(uint16_t bits, size_t row, size_t block) {
   return scale;
 }
 
-// fp16 keeps a scale to 2^-11 relative only from its smallest normal, 2^-14, up:
-// below it the step is fixed (2^-24), so 5e-8 would be stored 14% off and 3e-8
-// as 0. A block whose weights are all zero ignores its scale (quantize158 gives
-// those 1e-5), so only blocks that use the scale are held to it.
-void check_scale(float scale, const char* op, size_t row, size_t block, const int8_t* values, size_t columns) {
-  if (std::isfinite(scale) && scale != 0 && std::fabs(scale) < 6.103515625e-05f) {
-    const int8_t* weights = values + row * columns + block * kBlockWeights;
-    bool used = false;
-    for (size_t e = 0; e < kBlockWeights && !used; ++e) used = weights[e] != 0;
-    if (used)
-      throw Error("ERR_BITNET_OUT_OF_RANGE",
-                  std::string("[") + op + "] block scale " + scale_text(scale) + " at row " + std::to_string(row) +
-                      ", block " + std::to_string(block) +
-                      " is below fp16's normal range (|scale| >= 6.1035e-05), where it would lose more than 2^-11 of "
-                      "its value; use the i2_r4 layout (float32 scales)",
-                  ErrorKind::range);
-  }
+// A block's fp16 scale bits. A block whose weights are all zero never uses its
+// scale: it gets d = 0, as ggml's quantizer writes (quantize158 gives such blocks
+// 1e-5, and a row scale carried over from i2_r4 would make bytes differ from
+// ggml's). Any other scale must round to fp16 within 2^-11 of itself: true for
+// every normal fp16 value, for (65504, 65520) (→ 65504) and for fp16
+// subnormals that hold the scale exactly (ggml writes those for blocks with
+// absmax < 2^-14); not for 5e-8 (stored 14% off) or 3e-8 (stored as 0).
+uint16_t block_scale_bits(float scale, const char* op, size_t row, size_t block, const int8_t* values, size_t columns) {
   if (!std::isfinite(scale))
     throw Error("ERR_BITNET_INVALID_ARGUMENT",
                 std::string("[") + op + "] block scale at row " + std::to_string(row) + ", block " + std::to_string(block) +
                     " is not finite",
                 ErrorKind::range);
-  if (std::fabs(scale) > 65504.0f)
+  const int8_t* weights = values + row * columns + block * kBlockWeights;
+  bool used = false;
+  for (size_t e = 0; e < kBlockWeights && !used; ++e) used = weights[e] != 0;
+  if (!used) return 0;
+  const uint16_t d = float_to_half(scale);
+  const float stored = half_to_float(d);
+  if (!std::isfinite(stored))
     throw Error("ERR_BITNET_OUT_OF_RANGE",
                 std::string("[") + op + "] block scale " + scale_text(scale) + " at row " + std::to_string(row) +
-                    " does not fit fp16 (|scale| <= 65504)",
+                    ", block " + std::to_string(block) + " does not fit fp16 (|scale| < 65520)",
                 ErrorKind::range);
+  if (std::fabs(static_cast<double>(stored) - scale) > std::ldexp(std::fabs(static_cast<double>(scale)), -11))
+    throw Error("ERR_BITNET_OUT_OF_RANGE",
+                std::string("[") + op + "] block scale " + scale_text(scale) + " at row " + std::to_string(row) +
+                    ", block " + std::to_string(block) + " would be stored as " + scale_text(stored) +
+                    ": below fp16's normal range (|scale| >= 6.1035e-05) it loses more than 2^-11 of its value "
+                    "unless it is an exact fp16 value; use the i2_r4 layout (float32 scales)",
+                ErrorKind::range);
+  return d;
 }
 
 }  // namespace
@@ -169,9 +174,8 @@ void pack_tq2(const int8_t* values, const float* block_scales, size_t rows, size
     for (size_t b = 0; b < blocks; ++b) {
       uint8_t* block = out + (row * blocks + b) * kTq2BlockBytes;
       float scale = block_scales[row * blocks + b];
-      check_scale(scale, "packTernary", row, b, values, columns);
+      const uint16_t d = block_scale_bits(scale, "packTernary", row, b, values, columns);
       pack_block(values, columns, row, b, block, "packTernary");
-      uint16_t d = float_to_half(scale);
       block[64] = static_cast<uint8_t>(d & 0xff);
       block[65] = static_cast<uint8_t>(d >> 8);
     }
@@ -218,7 +222,7 @@ void pack_tq1(const int8_t* values, const float* block_scales, size_t rows, size
     for (size_t b = 0; b < blocks; ++b) {
       uint8_t* block = out + (row * blocks + b) * kTq1BlockBytes;
       float scale = block_scales[row * blocks + b];
-      check_scale(scale, "packTernary", row, b, values, columns);
+      const uint16_t d = block_scale_bits(scale, "packTernary", row, b, values, columns);
       size_t base = b * kBlockWeights;
       auto code = [&](size_t e) { return static_cast<int>(code_of(values, columns, row, base + e, "packTernary")); };
       int trits[5];
@@ -234,7 +238,6 @@ void pack_tq1(const int8_t* values, const float* block_scales, size_t rows, size
         for (int n = 0; n < 4; ++n) trits[n] = code(240 + j + 4 * n);
         block[48 + j] = tq1_byte(trits, 4);
       }
-      uint16_t d = float_to_half(scale);
       block[52] = static_cast<uint8_t>(d & 0xff);
       block[53] = static_cast<uint8_t>(d >> 8);
     }
