@@ -305,6 +305,23 @@ for (const tier of testTiers()) {
       }
     });
 
+    it('gelu and gelu-tanh keep their relative accuracy in the negative tail (no 1 + erf / 1 + tanh cancellation)', () => {
+      // float64 erfc(z) for z ≥ 2 by its continued fraction: e^(−z²)/√π · 1/(z + ½/(z + 1/(z + 3⁄2/(z + …)))).
+      const erfc = (z: number) => {
+        let tail = z;
+        for (let k = 80; k >= 1; k--) tail = z + k / 2 / tail;
+        return Math.exp(-z * z) / Math.sqrt(Math.PI) / tail;
+      };
+      const xs = Array.from({ length: 71 }, (_, i) => -3 - i * 0.1); // −3 … −10
+      using((keep) => {
+        const x = keep(BitNetTensor.fromArray(xs));
+        const f = xs.map((v) => Math.fround(v));
+        closeTo(readStrided(keep(gelu(x))), f.map((v) => 0.5 * v * erfc(-v / Math.SQRT2)), 2e-5, 0, 'gelu tail');
+        const tanhForm = f.slice(0, 61).map((v) => v * (1 / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))));
+        closeTo(readStrided(keep(gelu(x, 'tanh'))).slice(0, 61), tanhForm, 2e-5, 0, 'gelu tanh tail');
+      });
+    });
+
     it('var with a correction of at least the count: +Inf, or NaN when every value is equal (numpy, torch)', () => {
       using((keep) => {
         const x = keep(BitNetTensor.fromArray([5, 7]));

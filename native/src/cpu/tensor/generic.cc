@@ -93,9 +93,13 @@ float apply_unary(UnaryOp op, float x, float p0, float p1) {
     case UnaryOp::sigmoid: return 1.0f / (1.0f + std::exp(-x));
     case UnaryOp::silu: return x / (1.0f + std::exp(-x));
     case UnaryOp::tanh: return std::tanh(x);
-    case UnaryOp::gelu: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
-    case UnaryOp::gelu_tanh:
-      return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    // In double, and without 1 + erf(…) or 1 + tanh(…), which cancel for negative x (GELU(−5) came out
+    // 4% off and GELU(−10) as 0): 1 + erf(t) = erfc(−t), and 1 + tanh(z) = 2·sigmoid(2z).
+    case UnaryOp::gelu: return static_cast<float>(0.5 * x * std::erfc(-static_cast<double>(x) * 0.70710678118654752));
+    case UnaryOp::gelu_tanh: {
+      const double inner = 0.79788456080286536 * (x + 0.044715 * x * x * static_cast<double>(x));
+      return static_cast<float>(x / (1.0 + std::exp(-2.0 * inner)));
+    }
     case UnaryOp::clamp: return std::isnan(x) ? x : (x < p0 ? p0 : (x > p1 ? p1 : x));
     default: return 0;
   }
