@@ -322,6 +322,15 @@ for (const tier of testTiers()) {
       });
     });
 
+    it('exp is finite up to the largest float below ln(FLT_MAX) and Inf past it', () => {
+      const xs = [88.72, 88.7228, 88.72281646728516, 88.72283172607422, 88.72283935546875, 89, -103.9, -104];
+      using((keep) => {
+        const got = readStrided(keep(exp(keep(BitNetTensor.fromArray(Array.from({ length: 24 }, (_, i) => xs[i % xs.length]!))))));
+        const want = Array.from({ length: 24 }, (_, i) => Math.fround(Math.exp(Math.fround(xs[i % xs.length]!))));
+        closeTo(got, want, 3e-6, 1e-44, 'exp near the float32 limits');
+      });
+    });
+
     it('var with a correction of at least the count: +Inf, or NaN when every value is equal (numpy, torch)', () => {
       using((keep) => {
         const x = keep(BitNetTensor.fromArray([5, 7]));

@@ -28,7 +28,7 @@ namespace {
 template <class V>
 inline typename V::T v_exp(typename V::T x) {
   using T = typename V::T;
-  const T hi = V::set1(88.7228f), lo = V::set1(-103.9721f);
+  const T hi = V::set1(88.72283172607421875f), lo = V::set1(-103.9721f);  // hi: the largest float with exp(hi) ≤ FLT_MAX
   T xc = V::min(V::max(x, lo), hi);
   // n = round(x / ln 2); r = x - n ln 2 in two parts for accuracy.
   T n = V::round(V::mul(xc, V::set1(1.44269504088896341f)));
@@ -45,7 +45,7 @@ inline typename V::T v_exp(typename V::T x) {
   T n1 = V::round(V::mul(n, V::set1(0.5f)));
   T n2 = V::sub(n, n1);
   T y = V::mul(V::mul(p, V::pow2n(n1)), V::pow2n(n2));
-  y = V::select(V::cmp_gt(x, V::set1(88.7228f)), V::set1(std::numeric_limits<float>::infinity()), y);
+  y = V::select(V::cmp_gt(x, hi), V::set1(std::numeric_limits<float>::infinity()), y);
   y = V::select(V::cmp_lt(x, V::set1(-103.9721f)), V::zero(), y);
   return V::select(V::is_nan(x), x, y);
 }
