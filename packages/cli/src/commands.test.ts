@@ -146,6 +146,89 @@ describe('bitnet quantize', () => {
     expect(stray.stderr).toContain('--group-size needs --granularity group');
   });
 
+  it('refuses an input tensor named like the scales of a tensor it quantizes, naming both, and writes nothing', async () => {
+    using weights = BitNetTensor.fromArray(new Float32Array(64 * 256).map((_, i) => Math.sin(i)), [64, 256], BitNetDType.F32);
+    using other = BitNetTensor.fromArray(new Float32Array(7).fill(1), [7], BitNetDType.F32);
+    // Both orders: the input's w.scale would overwrite w's 64 row scales, or the other way round.
+    for (const order of [['w', 'w.scale'], ['w.scale', 'w']]) {
+      const input = path.join(dir, `collide-${order[0]}.safetensors`);
+      const output = path.join(dir, `collide-${order[0]}.out.safetensors`);
+      await writeSafetensors(input, new Map(order.map((name) => [name, name === 'w' ? weights : other] as const)));
+      const io = capture();
+      expect(await main(['quantize', input, output], io)).toBe(1);
+      expect(io.stderr).toBe(
+        `bitnet quantize: [quantize] ${input}: quantizing w (its scales would be stored as w.scale, which is also an input tensor) would overwrite one tensor with the other; ` +
+          'rename the tensor in the input, or use --layout tq2_0 or tq1_0 (scales inside the blocks) (ERR_BITNET_INVALID_ARGUMENT)\n',
+      );
+      expect(io.stdout).toBe('');
+      expect(fs.readdirSync(dir).filter((name) => name.includes('collide') && name.includes('out'))).toEqual([]);
+    }
+    // ggml layouts keep their scales in the blocks: nothing collides, both tensors arrive.
+    const input = path.join(dir, 'collide-w.safetensors');
+    const output = path.join(dir, 'collide-tq2.safetensors');
+    const io = capture();
+    expect(await main(['quantize', input, output, '--layout', 'tq2_0'], io), io.stderr).toBe(0);
+    const file = await SafetensorsFile.open(output);
+    expect(file.names.sort()).toEqual(['w', 'w.scale']);
+    expect(file.info('w.scale').shape).toEqual([7]);
+    await file.close();
+  });
+
+  it('names the tensor in errors about one tensor (NaN weights, a scale F16 cannot hold), keeping the code', async () => {
+    const good = new Float32Array(64 * 256).map((_, i) => Math.sin(i));
+    const withNaN = good.slice();
+    withNaN[2 * 256 + 3] = Number.NaN;
+    const huge = new Float32Array(64 * 256).fill(1e6);
+    using a = BitNetTensor.fromArray(good, [64, 256], BitNetDType.F32);
+    using b = BitNetTensor.fromArray(withNaN, [64, 256], BitNetDType.F32);
+    using c = BitNetTensor.fromArray(huge, [64, 256], BitNetDType.F32);
+    const input = path.join(dir, 'bad-tensors.safetensors');
+    await writeSafetensors(input, new Map([['layers.0.w', a], ['layers.1.w', b]]));
+    const output = path.join(dir, 'bad-tensors.out.safetensors');
+    const nan = capture();
+    expect(await main(['quantize', input, output], nan)).toBe(1);
+    expect(nan.stderr).toMatch(/^bitnet quantize: \[quantize\] tensor layers\.1\.w: \[quantize158\] .*NaN.* \(ERR_BITNET_INVALID_ARGUMENT\)\n$/);
+    const overflowInput = path.join(dir, 'overflow.safetensors');
+    await writeSafetensors(overflowInput, new Map([['layers.0.w', a], ['layers.9.w', c]]));
+    const overflow = capture();
+    expect(await main(['quantize', overflowInput, output, '--layout', 'tq2_0'], overflow)).toBe(1);
+    expect(overflow.stderr).toMatch(/^bitnet quantize: \[quantize\] tensor layers\.9\.w: \[packTernary\] .*fp16.* \(ERR_BITNET_OUT_OF_RANGE\)\n$/);
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
+  it('Ctrl-C while tensors are being quantized stops, leaves no file and returns 130', async () => {
+    const input = path.join(dir, 'many.safetensors');
+    const tensors = new Map(Array.from({ length: 6 }, (_, i) => [`layers.${i}.w`, BitNetTensor.random([64, 256], { seed: i })] as const));
+    await writeSafetensors(input, tensors);
+    for (const t of tensors.values()) t.dispose();
+    const folder = fs.mkdtempSync(path.join(dir, 'interrupted-'));
+    const output = path.join(folder, 'out.safetensors');
+    // The first drawn step of the bar (a terminal, bars at once) stands for the user pressing Ctrl-C then: the
+    // quantize command's own SIGINT listener is called directly (a real signal would reach the test runner too).
+    let interrupted = false;
+    const io = {
+      stdout: '',
+      stderr: '',
+      isTTY: true,
+      progressAfterMs: 0,
+      out: (text: string) => void (io.stdout += text),
+      err(text: string) {
+        io.stderr += text;
+        if (!interrupted && /\] \d+% /.test(text)) {
+          interrupted = true;
+          (process.listeners('SIGINT').at(-1) as (signal: NodeJS.Signals) => void)('SIGINT');
+        }
+      },
+    };
+    const listeners = process.listenerCount('SIGINT');
+    expect(await main(['quantize', input, output], io)).toBe(130);
+    expect(interrupted).toBe(true);
+    expect(io.stderr.split('\r').at(-1)).toBe(`\x1b[Kbitnet quantize: stopped by SIGINT; ${output} was not written and no temporary file is left\n`);
+    expect(io.stdout).toBe('');
+    expect(fs.readdirSync(folder)).toEqual([]);
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+
   it('refuses to overwrite its input and checks the layout', async () => {
     const io = capture();
     expect(await main(['quantize', 'a.safetensors', 'a.safetensors'], io)).toBe(2);
@@ -239,6 +322,16 @@ describe('bitnet quantize, demo and bench: bad paths and numbers', () => {
       expect(await main(['demo', '--text', text, '--dim', '64', '--blocks', '1'], io)).toBe(1);
       expect(io.stdout).toBe('');
       expect(io.stderr).toBe(stderr);
+    }
+    // Nothing to tokenize: refused up front, not a TypeError after half the report.
+    const blank = path.join(dir, 'blank.txt');
+    fs.writeFileSync(blank, ' \n\n\t\n');
+    for (const [file, bytes] of [[path.join(dir, 'empty.txt'), 0], [blank, 5], ...(fs.existsSync('/dev/null') ? [['/dev/null', 0] as const] : [])] as const) {
+      if (file.endsWith('empty.txt')) fs.writeFileSync(file, '');
+      const io = capture();
+      expect(await main(['demo', '--text', file, '--dim', '64', '--blocks', '1'], io)).toBe(1);
+      expect(io.stdout).toBe('');
+      expect(io.stderr).toBe(`bitnet demo: [demo] the text file ${file} is empty or only white space (${bytes} bytes); give --text a file with some text (ERR_BITNET_INVALID_ARGUMENT)\n`);
     }
     const empty = capture();
     expect(await main(['demo', '--text', ''], empty)).toBe(2);

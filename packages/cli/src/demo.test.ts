@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compareSpeed } from './commands/demo.js';
 import { type CommandIO, main } from './index.js';
 
 function capture(): CommandIO & { stdout: string; stderr: string } {
@@ -36,6 +37,40 @@ describe('bitnet demo', () => {
     expect(report.relativeError).toBeGreaterThan(0);
     expect(report.relativeError).toBeLessThan(0.05);
     expect(report.memory).toEqual({ peak: expect.any(Number), live: 0, leaked: 0 });
+  }, 120_000);
+
+  it('on a terminal shows a bar for every step that can run long; elsewhere writes no \\r or escape codes', async () => {
+    // Bars at once (progressAfterMs 0), so a small model shows every step's bar.
+    const terminal = { stdout: '', stderr: '', isTTY: true, progressAfterMs: 0, out: (t: string) => void (terminal.stdout += t), err: (t: string) => void (terminal.stderr += t) };
+    expect(await main(['demo', '--dim', '64', '--blocks', '3'], terminal), terminal.stderr).toBe(0);
+    // Loops report each iteration: the model build, the warm-up and both forward passes per block, the table per slice.
+    for (const label of ['building the model', 'warming up', 'forward pass, ternary', 'forward pass, F32']) {
+      expect(terminal.stderr, label).toContain(`\r${label} [${'█'.repeat(8)}${' '.repeat(16)}] 33% `);
+    }
+    for (const label of ['embedding table', 'building the model', 'warming up', 'forward pass, ternary', 'forward pass, F32']) {
+      expect(terminal.stderr, label).toContain(`\r${label} [${'█'.repeat(24)}] 100% `);
+    }
+    // Steps that await one call off the main thread get a bar that its timer moves.
+    for (const label of ['measuring memory bandwidth', 'tokenizing', 'logits']) expect(terminal.stderr, label).toContain(`\r${label} [`);
+    // Every bar is erased at the end of its step; the report on stdout has none of it.
+    expect(terminal.stdout).not.toMatch(/\r|\x1b/);
+    expect(terminal.stderr.endsWith('\r\x1b[K')).toBe(true);
+
+    const redirected = { stdout: '', stderr: '', isTTY: false, progressAfterMs: 0, out: (t: string) => void (redirected.stdout += t), err: (t: string) => void (redirected.stderr += t) };
+    expect(await main(['demo', '--dim', '64', '--blocks', '1'], redirected), redirected.stderr).toBe(0);
+    expect(redirected.stderr).toBe('');
+    expect(redirected.stdout).not.toMatch(/\r|\x1b/);
+  }, 120_000);
+
+  it('says "slower" when the ternary pass took longer than F32, and names no package that does not exist', async () => {
+    expect(compareSpeed(100, 158)).toBe('1.58× faster');
+    expect(compareSpeed(100, 92)).toBe('1.09× slower');
+    const io = capture();
+    expect(await main(['demo', '--dim', '64', '--blocks', '1'], io), io.stderr).toBe(0);
+    expect(io.stdout).toMatch(/ternary path \d+\.\d\d× (faster|slower)\n/);
+    expect(io.stdout).not.toMatch(/0\.\d\d× faster/);
+    expect(io.stdout).not.toMatch(/install @bitnet\/(mlx|metal)/);
+    expect(io.stderr).toBe('');
   }, 120_000);
 
   it('rejects bad options with exit code 2', async () => {

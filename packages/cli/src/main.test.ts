@@ -12,6 +12,12 @@ function capture(): CommandIO & { stdout: string; stderr: string } {
   return io;
 }
 
+async function jsonInfo(): Promise<string> {
+  const io = capture();
+  await main(['info', '--json', '--no-bandwidth'], io);
+  return io.stdout;
+}
+
 describe('bitnet CLI', () => {
   it('prints help and uses exit code 2 for bad usage', async () => {
     const io = capture();
@@ -38,6 +44,24 @@ describe('bitnet CLI', () => {
     const metal = report.backends.find((b: { kind: string }) => b.kind === 'metal');
     expect(metal.available).toBe(process.platform === 'darwin' && metal.available);
     if (process.platform !== 'darwin') expect(metal.reason).toContain('Metal needs macOS');
+  });
+
+  it('info names no backend package that does not exist yet as something to install', async () => {
+    const io = capture();
+    expect(await main(['info', '--json', '--no-bandwidth'], io)).toBe(0);
+    const report = JSON.parse(io.stdout) as { backends: Array<{ kind: string; available: boolean; reason?: string }> };
+    for (const backend of report.backends) expect(backend.reason ?? '', backend.kind).not.toMatch(/install @bitnet\/(mlx|metal)/);
+    const mlx = report.backends.find((b) => b.kind === 'mlx')!;
+    if (!mlx.available && (process.platform === 'linux' || process.platform === 'darwin')) expect(mlx.reason).toContain('not available in this release');
+  });
+
+  it('info shows a bar on a terminal while it measures the bandwidth, one per thread count', async () => {
+    const io = { stdout: '', stderr: '', isTTY: true, progressAfterMs: 0, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+    expect(await main(['info'], io)).toBe(0);
+    const threads = (JSON.parse(await jsonInfo()) as { devices: Array<{ capabilities: { computeUnits: number } }> }).devices[0]!.capabilities.computeUnits;
+    for (const count of new Set([1, threads])) expect(io.stderr).toContain(`\rmeasuring cpu memory bandwidth on ${count} thread(s) [`);
+    expect(io.stderr.endsWith('\r\x1b[K')).toBe(true);
+    expect(io.stdout).not.toMatch(/\r|\x1b/);
   });
 
   it('info prints measured bandwidth as text', async () => {

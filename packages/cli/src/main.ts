@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { isBitNetError } from '@bitnet/errors';
 import packageJson from '../package.json';
-import { bench, benchHelp } from './commands/bench.js';
+import { bench, benchHelp, checkOutFolder } from './commands/bench.js';
 import { demo, demoHelp } from './commands/demo.js';
 import { info, infoHelp } from './commands/info.js';
 import { quantize, quantizeHelp } from './commands/quantize.js';
 import { tokenize, tokenizeHelp } from './commands/tokenize.js';
-import { type CommandIO, ExitCode, UsageError, parseDecimal, processIO, statOrNull } from './io.js';
+import { type CommandIO, ExitCode, UsageError, parseDecimal, processIO } from './io.js';
 
 export const mainHelp = `Usage: bitnet <command> [options]
 
@@ -104,10 +104,7 @@ const commands: Record<string, Command> = {
       const out = values.out as string | undefined;
       // Checked before any suite runs: an empty path would write into the current folder.
       if (out === '') throw new UsageError('--out needs a folder path, got an empty string');
-      if (out !== undefined) {
-        const stat = statOrNull('bench', out);
-        if (stat && !stat.isDirectory()) throw new UsageError(`--out must be a folder, but ${out} is a file`);
-      }
+      if (out !== undefined) checkOutFolder(out);
       return bench(io, {
         suites: positionals,
         out,

@@ -36,6 +36,24 @@ describe('HTML report', () => {
   });
 });
 
+describe('HTML report units', () => {
+  it('never puts rows of different units on one axis, and labels each bar with its own unit', () => {
+    const row = (name: string, throughput: number, throughputUnit: string) => ({ group: 'batching', name, peer: name !== 'bitnet', iterations: 5, medianMs: 1, p90Ms: 1, throughput, throughputUnit, fractionOfBandwidth: null });
+    const html = renderHtmlReport([{ ...report, rows: [row('bitnet', 5000, 'seq/s'), row('naive', 2e6, 'tokens/s'), row('hf', 2500, 'seq/s')] }]);
+    const charts = [...html.matchAll(/<svg [^>]*aria-label="throughput in ([^"]+)">([\s\S]*?)<\/svg>/g)].map((m) => ({ unit: m[1], body: m[2]! }));
+    expect(charts.map((c) => c.unit)).toEqual(['seq/s', 'tokens/s']);
+    expect(charts[0]!.body).toContain('5.0k seq/s');
+    expect(charts[0]!.body).toContain('2.5k seq/s');
+    expect(charts[0]!.body).not.toContain('tokens/s');
+    expect(charts[1]!.body).toContain('2.00M tokens/s');
+    expect(charts[1]!.body).not.toContain('seq/s');
+    // Within the seq/s chart the bars stay proportional (5000 : 2500); the tokens/s bar has its own axis.
+    const widths = charts.map((c) => [...c.body.matchAll(/<rect x="\d+" y="\d+" width="([\d.]+)"/g)].map((m) => Number(m[1])));
+    expect(widths[0]![0]! / widths[0]![1]!).toBeCloseTo(2, 2);
+    expect(widths[1]).toHaveLength(1);
+  });
+});
+
 describe('bitnet bench', () => {
   function capture(): CommandIO & { stdout: string; stderr: string } {
     const io = { stdout: '', stderr: '', isTTY: false, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };

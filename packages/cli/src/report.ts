@@ -40,13 +40,18 @@ function formatValue(value: number): string {
 }
 
 /**
- * One horizontal bar chart per group: throughput of ours and each peer, and
- * for GB/s groups a dashed line at the memory bandwidth measured in the same run.
+ * Horizontal bar charts of a group's throughput, ours and each peer: one chart per unit, since bars in
+ * seq/s and tokens/s on one axis would compare numbers that do not compare. A GB/s chart also gets a
+ * dashed line at the memory bandwidth measured in the same run.
  */
-function groupChart(rows: BenchRow[], bandwidthGBs: number | null): string {
+function groupCharts(rows: BenchRow[], bandwidthGBs: number | null): string {
   const measured = rows.filter((row) => row.throughput !== null && !row.error);
-  if (!measured.length) return '';
-  const unit = measured[0]!.throughputUnit ?? '';
+  const units = [...new Set(measured.map((row) => row.throughputUnit ?? ''))];
+  return units.map((unit) => unitChart(measured.filter((row) => (row.throughputUnit ?? '') === unit), unit, bandwidthGBs)).join('\n');
+}
+
+/** One chart of rows that share `unit`, each bar labelled with its value in that unit. */
+function unitChart(measured: BenchRow[], unit: string, bandwidthGBs: number | null): string {
   const limit = unit === 'GB/s' ? bandwidthGBs : null;
   const max = Math.max(...measured.map((row) => row.throughput!), limit ?? 0) * 1.1;
   const barHeight = 22;
@@ -61,7 +66,7 @@ function groupChart(rows: BenchRow[], bandwidthGBs: number | null): string {
       const label = `${row.name}${row.peer ? ' (peer)' : ''}`;
       return `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end" class="label">${escapeHtml(label)}</text>
 <rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${barHeight}" fill="${color}" rx="3"/>
-<text x="${labelWidth + width + 6}" y="${y + 15}" class="value">${formatValue(row.throughput!)} ${escapeHtml(unit)}</text>`;
+<text x="${labelWidth + width + 6}" y="${y + 15}" class="value">${formatValue(row.throughput!)} ${escapeHtml(row.throughputUnit ?? '')}</text>`;
     })
     .join('\n');
   const limitLine =
@@ -69,7 +74,7 @@ function groupChart(rows: BenchRow[], bandwidthGBs: number | null): string {
       ? `<line x1="${labelWidth + (limit / max) * chartWidth}" x2="${labelWidth + (limit / max) * chartWidth}" y1="4" y2="${height - 20}" class="limit"/>
 <text x="${labelWidth + (limit / max) * chartWidth}" y="${height - 6}" text-anchor="middle" class="limit-label">memory bandwidth ${limit.toFixed(1)} GB/s</text>`
       : '';
-  return `<svg width="${labelWidth + chartWidth + 160}" height="${height}" role="img">${bars}${limitLine}</svg>`;
+  return `<svg width="${labelWidth + chartWidth + 160}" height="${height}" role="img" aria-label="throughput in ${escapeHtml(unit)}">${bars}${limitLine}</svg>`;
 }
 
 /** A self-contained HTML page (inline CSS and SVG, no scripts, no network) for a set of suites. */
@@ -93,7 +98,7 @@ export function renderHtmlReport(reports: BenchReport[], title = 'bitnet benchma
 <td>${row.speedupVsPeer ? `<b class="${row.speedupVsPeer >= 1 ? 'win' : 'loss'}">${row.speedupVsPeer.toFixed(2)}×</b>` : ''}</td></tr>`,
             )
             .join('\n');
-          return `<div class="group"><h3>${escapeHtml(group)}</h3>${groupChart(rows, bandwidthGBs)}
+          return `<div class="group"><h3>${escapeHtml(group)}</h3>${groupCharts(rows, bandwidthGBs)}
 <table><thead><tr><th>implementation</th><th>median</th><th>throughput</th><th>of bandwidth</th><th>ours vs this peer</th></tr></thead><tbody>${table}</tbody></table></div>`;
         })
         .join('\n');

@@ -53,13 +53,14 @@ function platformName(): string {
 /** Why a kind with no registered provider is missing, with the fix. */
 function missingProviderReason(kind: DeviceKind): string {
   switch (kind) {
+    // @bitnet/metal and @bitnet/mlx are not published yet: say so, rather than send the user to install them.
     case 'metal':
       return process.platform === 'darwin'
-        ? 'no Metal provider is registered: install @bitnet/metal and import it'
+        ? 'no Metal provider is registered: the Metal backend (@bitnet/metal) is not available in this release; it comes later'
         : `Metal needs macOS on Apple hardware; this is ${platformName()}`;
     case 'mlx':
       return process.platform === 'darwin' || process.platform === 'linux'
-        ? 'no MLX provider is registered: install @bitnet/mlx and import it'
+        ? 'no MLX provider is registered: the MLX backend (@bitnet/mlx) is not available in this release; it comes later'
         : `MLX does not run on ${platformName()}`;
     case 'cuda':
       return 'no CUDA provider is registered: bitnet has no CUDA backend yet';

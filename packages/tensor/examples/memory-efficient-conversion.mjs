@@ -7,8 +7,11 @@ const engine = new ConversionEngine(ConversionConfig.lowMemory());
 const weights = BitNetTensor.random([1024, 1024], { seed: 7 });
 const bytesBefore = weights.byteSize ?? weights.numel * 4;
 
-const streamed = await engine.streamingConvert(weights, BitNetDType.F16, 256 << 10, (done, total) => {
-  if (done === total) console.log(`streamed ${total} elements in chunks of 256 KiB`);
+// onProgress gets the fraction converted so far (0 to 1], once per chunk.
+let chunks = 0;
+const streamed = await engine.streamingConvert(weights, BitNetDType.F16, 256 << 10, (fraction) => {
+  chunks++;
+  if (fraction === 1) console.log(`streamed ${weights.numel} elements in ${chunks} chunks of 256 KiB`);
 });
 console.log(`F32 ${bytesBefore} bytes → F16 ${streamed.numel * 2} bytes; first values ${weights.toFlatArray().slice(0, 3).map((v) => v.toFixed(4)).join(', ')} → ${streamed.toFlatArray().slice(0, 3).map((v) => v.toFixed(4)).join(', ')}`);
 

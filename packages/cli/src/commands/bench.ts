@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type BenchReport, renderHtmlReport } from '../report.js';
-import { type CommandIO, UsageError, fileError } from '../io.js';
+import { type CommandIO, UsageError, fileError, statOrNull } from '../io.js';
 
 export const benchHelp = `Usage: bitnet bench [suite…] [--out <dir>] [--list] [--json]
 
@@ -15,8 +15,10 @@ Suites are named <package> or <package>:<name> (e.g. tensor, tensor:bitlinear).
 Options:
   --out <dir>   where bench.json and bench.html go (default: bench-results/ at the root)
   --list        list the suites and exit
-  --json        print the combined JSON instead of the summary
+  --json        print the combined JSON instead of the summary (only it goes to stdout;
+                the suites' own tables go to stderr)
   --report-only rebuild the report from existing bench-results without running
+                (only results of the suites that exist now)
 `;
 
 interface Suite {
@@ -54,15 +56,73 @@ export function discoverSuites(root: string): Suite[] {
   return suites.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-function readReports(dir: string, since: number): BenchReport[] {
+/** The name a suite's results carry: tools/bench names `<package>:<name>`'s results `<package>-<name>`. */
+const reportNames = (suite: Suite) => new Set([suite.name, suite.name.replace(':', '-')]);
+
+/**
+ * The reports in `dir`/bench-results written since `since` by the chosen suites. Results left there by
+ * suites the workspace no longer has (renamed or removed scripts) are stale and stay out, with a note.
+ */
+function readReports(io: CommandIO, dir: string, suites: { all: Suite[]; chosen: Suite[] }, since: number): BenchReport[] {
   const resultsDir = path.join(dir, 'bench-results');
   if (!fs.existsSync(resultsDir)) return [];
-  return fs
-    .readdirSync(resultsDir)
-    .filter((file) => file.endsWith('.json') && fs.statSync(path.join(resultsDir, file)).mtimeMs >= since)
-    .map((file) => JSON.parse(fs.readFileSync(path.join(resultsDir, file), 'utf8')) as BenchReport)
+  const namesIn = (list: Suite[]) => new Set(list.filter((suite) => suite.packageDir === dir).flatMap((suite) => [...reportNames(suite)]));
+  const existing = namesIn(suites.all);
+  const chosen = namesIn(suites.chosen);
+  const reports: BenchReport[] = [];
+  for (const file of fs.readdirSync(resultsDir).sort()) {
+    const full = path.join(resultsDir, file);
+    if (!file.endsWith('.json') || fs.statSync(full).mtimeMs < since) continue;
+    const report = JSON.parse(fs.readFileSync(full, 'utf8')) as BenchReport;
     // Only suite reports: a suite may also write derived tables of its own beside them.
-    .filter((report) => typeof report.suite === 'string' && report.machine !== undefined && Array.isArray(report.rows));
+    if (typeof report.suite !== 'string' || report.machine === undefined || !Array.isArray(report.rows)) continue;
+    if (!existing.has(report.suite)) {
+      io.err(`bitnet bench: left out ${full}: no suite of this workspace is named "${report.suite}" (a stale result)\n`);
+      continue;
+    }
+    if (chosen.has(report.suite)) reports.push(report);
+  }
+  return reports;
+}
+
+/**
+ * Checks --out before any suite runs, so a bad path fails at once rather than after the benchmarks: no file may
+ * stand where --out or one of its parent folders belongs (`--out results.json/sub`).
+ */
+export function checkOutFolder(out: string): void {
+  const target = path.resolve(out);
+  for (let folder = target; ; folder = path.dirname(folder)) {
+    const stat = statOrNull('bench', folder);
+    if (stat) {
+      if (stat.isDirectory()) return;
+      throw new UsageError(folder === target ? `--out must be a folder, but ${out} is a file` : `--out ${out} cannot be a folder: ${folder} is a file`);
+    }
+    if (path.dirname(folder) === folder) return;
+  }
+}
+
+/**
+ * Creates the output folder and checks that it takes files, before any suite runs. One folder at a time:
+ * Node's recursive mkdir retries forever where mkdir keeps answering ENOENT under an existing folder (/proc).
+ */
+function prepareOutFolder(outDir: string): void {
+  const missing: string[] = [];
+  for (let folder = outDir; !statOrNull('bench', folder); folder = path.dirname(folder)) {
+    missing.unshift(folder);
+    if (path.dirname(folder) === folder) break;
+  }
+  for (const folder of missing) {
+    try {
+      fs.mkdirSync(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError('bench', 'create the --out folder', folder, error);
+    }
+  }
+  try {
+    fs.rmdirSync(fs.mkdtempSync(path.join(outDir, '.bitnet-bench-')));
+  } catch (error) {
+    throw fileError('bench', 'write the report to', outDir, error);
+  }
 }
 
 export async function bench(
@@ -79,22 +139,23 @@ export async function bench(
   const unknown = options.suites.filter((name) => !all.some((suite) => suite.name === name));
   if (unknown.length) throw new UsageError(`unknown suite(s) ${unknown.join(', ')}; available: ${all.map((s) => s.name).join(', ')}`);
   const chosen = options.suites.length ? all.filter((suite) => options.suites.includes(suite.name)) : all;
+  const outDir = path.resolve(options.out ?? path.join(root, 'bench-results'));
+  prepareOutFolder(outDir);
   const started = options.reportOnly ? 0 : Date.now();
   let failures = 0;
   if (!options.reportOnly) {
     for (const suite of chosen) {
       io.err(`▶ ${suite.name}\n`);
-      const result = spawnSync('npm', ['run', '--silent', suite.script], { cwd: suite.packageDir, stdio: ['ignore', 'inherit', 'inherit'] });
+      // With --json, stdout carries the one JSON document: the suites' tables go to stderr (fd 2) instead.
+      const result = spawnSync('npm', ['run', '--silent', suite.script], { cwd: suite.packageDir, stdio: ['ignore', options.json ? 2 : 'inherit', 'inherit'] });
       if (result.status !== 0) {
         failures++;
         io.err(`✗ ${suite.name} exited with ${result.status ?? result.signal}\n`);
       }
     }
   }
-  const reports = [...new Set(chosen.map((suite) => suite.packageDir))].flatMap((dir) => readReports(dir, started));
-  const outDir = path.resolve(options.out ?? path.join(root, 'bench-results'));
+  const reports = [...new Set(chosen.map((suite) => suite.packageDir))].flatMap((dir) => readReports(io, dir, { all, chosen }, started));
   try {
-    fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(reports, null, 2)}\n`);
     fs.writeFileSync(path.join(outDir, 'bench.html'), renderHtmlReport(reports));
   } catch (error) {

@@ -5,7 +5,7 @@ import { selectDevice } from '@bitnet/device';
 import { invalidArgument } from '@bitnet/errors';
 import { getDefaultPool } from '@bitnet/memory';
 import { PaddingStrategy, SequenceManager, TruncationStrategy, createProcessingSummary } from '@bitnet/sequence';
-import { BitLinear, BitNetTensor, add, leakedStorageCount, matmul, rmsNorm, silu } from '@bitnet/tensor';
+import { BitLinear, BitNetTensor, add, leakedStorageCount, matmul, matmulAsync, rmsNorm, silu } from '@bitnet/tensor';
 import { findLlama3TokenizerFiles, loadTokenizer } from '@bitnet/tokenizer';
 import { type CommandIO, fileError, progress } from '../io.js';
 
@@ -35,6 +35,11 @@ function defaultText(): string {
   return path.join(here, '..', 'README.md'); // installed: the CLI's own README
 }
 
+/** "1.58× faster", or "1.09× slower" when the ternary pass took longer (a ratio below 1 reads as faster otherwise). */
+export function compareSpeed(ternaryMs: number, f32Ms: number): string {
+  return f32Ms >= ternaryMs ? `${(f32Ms / ternaryMs).toFixed(2)}× faster` : `${(ternaryMs / f32Ms).toFixed(2)}× slower`;
+}
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
@@ -46,8 +51,8 @@ interface Block {
   downF32: BitNetTensor;
 }
 
-/** The text to run, read before anything is printed so a bad --text fails cleanly. */
-function readText(file: string): string {
+/** The text to run and its paragraphs, read before anything is printed so a bad --text fails cleanly. */
+function readText(file: string): { text: string; paragraphs: string[] } {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -55,25 +60,43 @@ function readText(file: string): string {
     throw fileError('demo', 'read the text file', file, error);
   }
   if (stat.isDirectory()) throw invalidArgument('demo', `--text ${file} is a folder; give a text file`, { details: { path: file } });
+  let text: string;
   try {
-    return fs.readFileSync(file, 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     throw fileError('demo', 'read the text file', file, error);
   }
+  const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p.length > 0);
+  // Every later step needs at least one sequence (an empty batch has no first row to decode).
+  if (paragraphs.length === 0) {
+    throw invalidArgument('demo', `the text file ${file} is empty or only white space (${Buffer.byteLength(text)} bytes); give --text a file with some text`, {
+      details: { path: file, bytes: Buffer.byteLength(text) },
+    });
+  }
+  return { text, paragraphs };
 }
 
 export async function demo(io: CommandIO, options: { text?: string; blocks: number; dim: number; json: boolean }): Promise<number> {
   const textPath = options.text ?? defaultText();
-  const text = readText(textPath);
+  const { text, paragraphs } = readText(textPath);
   const say = (line = '') => {
     if (!options.json) io.out(`${line}\n`);
   };
   const timings: Record<string, number> = {};
-  const time = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
-    const start = performance.now();
-    const result = await work();
-    timings[name] = performance.now() - start;
-    return result;
+  /**
+   * Times a step and shows a bar for it on a terminal when it runs longer than a second: loops report
+   * their fraction through `update`; a step that awaits work off the main thread moves with the bar's timer.
+   */
+  const time = async <T>(name: string, work: (update: (fraction: number) => void) => T | Promise<T>, label = name): Promise<T> => {
+    const bar = progress(io, label);
+    try {
+      const start = performance.now();
+      const result = await work(bar.update);
+      timings[name] = performance.now() - start;
+      return result;
+    } finally {
+      bar.done();
+    }
   };
 
   // 1. Device, chosen before the first line is printed (it fails when no device works).
@@ -83,9 +106,8 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
   say(`device     ${device.id}: ${device.name}`);
   say(`           ${selection.reason}${selection.skipped.length ? `; skipped ${selection.skipped.map((s) => `${s.candidate} (${s.reason})`).join(', ')}` : ''}`);
   if (device.capabilities.simd) say(`           kernels ${device.capabilities.simd.tier}, ${device.capabilities.computeUnits} threads, ${(device.capabilities.memoryBytes / 2 ** 30).toFixed(1)} GiB`);
-  const bandwidthBar = progress(io, 'measuring memory bandwidth');
-  const bandwidth = await time('bandwidth probe', () => device.measureMemoryBandwidth());
-  bandwidthBar.done();
+  // The probe runs off the main thread (measureMemoryBandwidth is async), so the bar's timer redraws it.
+  const bandwidth = await time('bandwidth probe', () => device.measureMemoryBandwidth(), 'measuring memory bandwidth');
   say(`           memory bandwidth ${(bandwidth.readBytesPerSecond / 1e9).toFixed(1)} GB/s read on ${bandwidth.threads} thread(s) (the limit for token-by-token generation)`);
   if (device.kind !== 'cpu') say(`           (tensors run on ${device.kind} through its registered backend)`);
 
@@ -95,8 +117,8 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
   say(`tokenizer  LLaMA-3, ${tokenizer.vocabSize.toLocaleString('en')} tokens, loaded in ${ms(timings['tokenizer load']!)}`);
 
   // 3. Text → token sequences, one per paragraph.
-  const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p.length > 0);
-  const encodings = await time('tokenize', () => tokenizer.encodeBatch(paragraphs));
+  // encodeBatch works on worker threads, so the bar's timer redraws it on a long --text.
+  const encodings = await time('tokenize', () => tokenizer.encodeBatch(paragraphs), 'tokenizing');
   const totalTokens = encodings.reduce((sum, e) => sum + e.ids.length, 0);
   const bytes = Buffer.byteLength(text);
   say(`text       ${path.relative(process.cwd(), textPath) || textPath}: ${(bytes / 1024).toFixed(1)} KiB, ${paragraphs.length} paragraphs → ${totalTokens.toLocaleString('en')} tokens in ${ms(timings.tokenize!)} (${(bytes / 1e6 / (timings.tokenize! / 1000)).toFixed(1)} MB/s)`);
@@ -118,9 +140,26 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
   // 5. Embedding lookup from a seeded table.
   const dim = options.dim;
   const hidden = dim * 4;
-  const bar = progress(io, 'embedding table');
-  const table = await time('embedding table', () => BitNetTensor.random([tokenizer.vocabSize, dim], { seed: 1, low: -1, high: 1 }));
-  bar.done();
+  // Filled in slices of rows (each its own seed), so the bar moves: at --dim 4096 the table is 2 GiB.
+  const table = await time('embedding table', (update) => {
+    const target = BitNetTensor.empty([tokenizer.vocabSize, dim]);
+    try {
+      const elements = target.rawElements() as Float32Array;
+      // Slices of about 1 MiB: the pool recycles them, where large ones cost fresh pages each time.
+      const rowsPerSlice = Math.max(1, Math.floor((1 << 18) / dim));
+      for (let first = 0; first < tokenizer.vocabSize; first += rowsPerSlice) {
+        const count = Math.min(rowsPerSlice, tokenizer.vocabSize - first);
+        const slice = BitNetTensor.random([count, dim], { seed: 1 + first / rowsPerSlice, low: -1, high: 1 });
+        elements.set(slice.rawElements() as Float32Array, first * dim);
+        slice.dispose();
+        update((first + count) / tokenizer.vocabSize);
+      }
+      return target;
+    } catch (error) {
+      target.dispose();
+      throw error;
+    }
+  });
   const x0 = BitNetTensor.empty([rows, length, dim]);
   await time('embed', () => {
     const source = table.rawElements() as Float32Array;
@@ -134,7 +173,7 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
 
   // 6. BitLinear blocks with random ternary weights, and the same weights in F32 for comparison.
   const blocks: Block[] = [];
-  await time('build model', () => {
+  await time('build model', (update) => {
     for (let b = 0; b < options.blocks; b++) {
       const wUp = BitNetTensor.random([hidden, dim], { seed: 100 + b, distribution: 'normal', std: 1 / Math.sqrt(dim) });
       const wDown = BitNetTensor.random([dim, hidden], { seed: 200 + b, distribution: 'normal', std: 1 / Math.sqrt(hidden) });
@@ -148,8 +187,9 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
       downWeight.dispose();
       wUp.dispose();
       wDown.dispose();
+      update((b + 1) / options.blocks);
     }
-  });
+  }, 'building the model');
   const weights = options.blocks * 2 * dim * hidden;
   let packedBytes = 0;
   for (const block of blocks) {
@@ -162,21 +202,23 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
   say(`model      ${options.blocks} blocks × (RMSNorm → BitLinear ${dim}→${hidden} → SiLU → BitLinear ${hidden}→${dim}, residual): ${(weights / 1e6).toFixed(2)}M weights`);
   say(`           packed ternary ${mib(packedBytes)} vs F32 ${mib(weights * 4)}: ${((weights * 4) / packedBytes).toFixed(1)}× smaller`);
 
-  const runTernary = () => {
+  // The forward passes report each block done, so their bars move (a pass takes seconds on a big model).
+  const runTernary = (update: (fraction: number) => void) => {
     let x = x0.clone();
-    for (const block of blocks) {
+    for (const [index, block] of blocks.entries()) {
       const h = block.up.forward(x);
       const a = silu(h);
       const y = block.down.forward(a);
       const next = add(x, y);
       for (const t of [x, h, a, y]) t.dispose();
       x = next;
+      update((index + 1) / blocks.length);
     }
     return x;
   };
-  const runF32 = () => {
+  const runF32 = (update: (fraction: number) => void) => {
     let x = x0.clone();
-    for (const block of blocks) {
+    for (const [index, block] of blocks.entries()) {
       const n1 = rmsNorm(x);
       const h = matmul(n1, block.upF32);
       const a = silu(h);
@@ -185,17 +227,26 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
       const next = add(x, y);
       for (const t of [x, n1, h, a, n2, y]) t.dispose();
       x = next;
+      update((index + 1) / blocks.length);
     }
     return x;
   };
-  runTernary().dispose(); // warm-up: page in weights, start threads
-  const ternaryOut = await time('forward ternary', runTernary);
-  const f32Out = await time('forward f32', runF32);
+  // Warm-up (untimed): page in the weights, start the threads.
+  {
+    const bar = progress(io, 'warming up');
+    try {
+      runTernary(bar.update).dispose();
+    } finally {
+      bar.done();
+    }
+  }
+  const ternaryOut = await time('forward ternary', runTernary, 'forward pass, ternary');
+  const f32Out = await time('forward f32', runF32, 'forward pass, F32');
   const tokens = rows * length;
   const flops = 2 * weights * tokens;
   const realTokens = batch.sequences.reduce((sum, row) => sum + row.currentLength, 0);
   say(`forward    ${tokens.toLocaleString('en')} token slots (${realTokens.toLocaleString('en')} real) in ${ms(timings['forward ternary']!)}: ${(tokens / (timings['forward ternary']! / 1000)).toFixed(0)} tokens/s, ${(flops / (timings['forward ternary']! / 1e3) / 1e9).toFixed(1)} GFLOPS (int8 × ternary)`);
-  say(`           same weights in F32 (dequantized, our F32 matmul): ${ms(timings['forward f32']!)} → ternary path ${(timings['forward f32']! / timings['forward ternary']!).toFixed(2)}× faster`);
+  say(`           same weights in F32 (dequantized, our F32 matmul): ${ms(timings['forward f32']!)} → ternary path ${compareSpeed(timings['forward ternary']!, timings['forward f32']!)}`);
   const a = ternaryOut.rawElements() as Float32Array;
   const b = f32Out.rawElements() as Float32Array;
   let diff = 0;
@@ -217,7 +268,8 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
   }
   const normed = rmsNorm(last);
   const tableT = table.T;
-  const logits = await time('logits', () => matmul(normed, tableT));
+  // matmulAsync runs the kernel off the main thread, so the bar's timer redraws it (vocabulary × dim is large).
+  const logits = await time('logits', () => matmulAsync(normed, tableT));
   const argmax = logits.argmax(-1);
   const predicted = argmax.toFlatArray();
   say(`logits     [${rows}, ${tokenizer.vocabSize}] in ${ms(timings.logits!)}; first predicted next tokens (random weights, so noise): ${JSON.stringify(tokenizer.decode(predicted.slice(0, 8)))}`);

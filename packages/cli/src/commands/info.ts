@@ -1,7 +1,7 @@
 import { type DeviceSelection, getBackendStatus, listDevices, selectDevice } from '@bitnet/device';
 import { isBitNetError } from '@bitnet/errors';
 import { getNativeLoadInfo, runtimeKey } from '@bitnet/native';
-import type { CommandIO } from '../io.js';
+import { type CommandIO, progress } from '../io.js';
 
 export const infoHelp = `Usage: bitnet info [--json] [--no-bandwidth]
 
@@ -34,7 +34,13 @@ export async function info(io: CommandIO, options: { json: boolean; bandwidth: b
     const bandwidth = [];
     if (options.bandwidth) {
       for (const threads of [...new Set([1, device.capabilities.computeUnits])]) {
-        bandwidth.push(await device.measureMemoryBandwidth({ threads }));
+        // The probe runs off the main thread (about a second), so the bar's timer keeps it moving.
+        const bar = progress(io, `measuring ${device.id} memory bandwidth on ${threads} thread(s)`);
+        try {
+          bandwidth.push(await device.measureMemoryBandwidth({ threads }));
+        } finally {
+          bar.done();
+        }
       }
     }
     devices.push({ ...device.toJSON(), bandwidth });

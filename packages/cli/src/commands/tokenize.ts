@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findLlama3TokenizerFiles, loadTokenizer } from '@bitnet/tokenizer';
-import { type CommandIO, UsageError } from '../io.js';
+import { type CommandIO, UsageError, fileError } from '../io.js';
 
 export const tokenizeHelp = `Usage: bitnet tokenize [--tokenizer <path>] [--no-special] [--json] <text… | ->
 
@@ -22,7 +22,12 @@ export async function tokenize(io: CommandIO, options: { tokenizer?: string; spe
   if (options.text.length === 0) throw new UsageError('give the text to tokenize (or - to read standard input)');
   const text = options.text.length === 1 && options.text[0] === '-' ? fs.readFileSync(0, 'utf8') : options.text.join(' ');
   const file = options.tokenizer ?? findLlama3TokenizerFiles(here).tokenizerJson;
-  const tokenizer = loadTokenizer(file);
+  let tokenizer;
+  try {
+    tokenizer = loadTokenizer(file);
+  } catch (error) {
+    throw fileError('tokenize', 'read the tokenizer', file, error);
+  }
   const encoding = tokenizer.encode(text, { addSpecialTokens: options.special });
   const decoded = tokenizer.decode(encoding.ids, { skipSpecialTokens: true });
   const ids = Array.from(encoding.ids);
