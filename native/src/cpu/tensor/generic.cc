@@ -7,6 +7,7 @@
 
 #include "core/half.h"
 #include "cpu/tensor/matmul_kernel.h"
+#include "cpu/tensor/row_reference.h"
 #include "cpu/tensor/tensor_kernels.h"
 
 namespace bitnet {
@@ -163,22 +164,12 @@ void softmax_f32(const float* x, float* y, size_t n, bool log) {
 
 void rms_norm_f32(const float* x, const float* weight, float* y, size_t n, float eps) {
   if (n == 0) return;
-  const double scale = 1.0 / std::sqrt(dot_f32(x, x, n) / static_cast<double>(n) + eps);
-  for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * scale) * (weight ? weight[i] : 1.0f);
+  rms_norm_double(x, weight, y, n, 1.0 / std::sqrt(dot_f32(x, x, n) / static_cast<double>(n) + eps));
 }
 
 void layer_norm_f32(const float* x, const float* weight, const float* bias, float* y, size_t n, float eps) {
   if (n == 0) return;
-  const double mean = sum_f32(x, n) / static_cast<double>(n);
-  double squares = 0;
-  for (size_t i = 0; i < n; ++i) squares += (x[i] - mean) * (x[i] - mean);
-  const double scale = 1.0 / std::sqrt(squares / static_cast<double>(n) + eps);
-  for (size_t i = 0; i < n; ++i) {
-    float v = static_cast<float>((x[i] - mean) * scale);
-    if (weight) v *= weight[i];
-    if (bias) v += bias[i];
-    y[i] = v;
-  }
+  layer_norm_double(x, weight, bias, y, n, eps, sum_f32(x, n) / static_cast<double>(n));
 }
 
 void f32_to_f16(const float* in, uint16_t* out, size_t n) { for (size_t i = 0; i < n; ++i) out[i] = f32_to_f16_scalar(in[i]); }

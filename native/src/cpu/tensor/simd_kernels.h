@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 
+#include "cpu/tensor/row_reference.h"
 #include "cpu/tensor/tensor_kernels.h"
 
 namespace bitnet {
@@ -403,8 +404,7 @@ void rms_norm_f32(const float* x, const float* weight, float* y, size_t n, float
   const double inverse = 1.0 / std::sqrt(squares / static_cast<double>(n) + eps);
   if (inverse < std::numeric_limits<float>::min()) {
     // A float32 factor would be subnormal (rms past ~8e37) and lose bits: the generic kernel's double arithmetic.
-    for (size_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * inverse) * (weight ? weight[i] : 1.0f);
-    return;
+    return rms_norm_double(x, weight, y, n, inverse);
   }
   const T scale = V::set1(static_cast<float>(inverse));
   if (weight) {
@@ -443,17 +443,7 @@ void layer_norm_f32(const float* x, const float* weight, const float* bias, floa
   if (!std::isfinite(squares) || !std::isfinite(shift) || inverse < std::numeric_limits<float>::min()) {
     // Float deviations or their squares overflowed (|x − mean| past ~1.8e19), the row holds Inf/NaN, or
     // the factor would be subnormal: the row the generic kernel's way, in double.
-    const double exact_mean = sum_f32<V>(x, n) / static_cast<double>(n);
-    double exact_squares = 0;
-    for (size_t j = 0; j < n; ++j) exact_squares += (x[j] - exact_mean) * (x[j] - exact_mean);
-    const double exact_scale = 1.0 / std::sqrt(exact_squares / static_cast<double>(n) + eps);
-    for (size_t j = 0; j < n; ++j) {
-      float v = static_cast<float>((x[j] - exact_mean) * exact_scale);
-      if (weight) v *= weight[j];
-      if (bias) v += bias[j];
-      y[j] = v;
-    }
-    return;
+    return layer_norm_double(x, weight, bias, y, n, eps, sum_f32<V>(x, n) / static_cast<double>(n));
   }
   const T scale = V::set1(static_cast<float>(inverse));
   const T vdelta = V::set1(static_cast<float>(delta));
