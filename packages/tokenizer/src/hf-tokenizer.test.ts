@@ -161,3 +161,104 @@ describe('SentencePiece-style BPE (Metaspace) through @huggingface/tokenizers', 
     }
   });
 });
+
+describe('@huggingface/tokenizers path: offsets, masks and files the oracle reads differently (audit cases)', () => {
+  /** A tokenizer.json written to disk (the oracle reads files). */
+  const write = (name: string, json: object): string => {
+    const file = path.join(dir, name, 'tokenizer.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(json));
+    return file;
+  };
+  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const compare = async (file: string, texts: string[], pair?: string) => {
+    const ours = loadHfTokenizer(file);
+    const oracle = native.Tokenizer.fromFile(file);
+    for (const text of texts) {
+      const mine = ours.encode(text, pair === undefined ? {} : { pair });
+      const reference = await oracle.encode(text, pair ?? null, { addSpecialTokens: true });
+      const what = JSON.stringify(text);
+      expect(Array.from(mine.ids), what).toEqual(reference.getIds());
+      expect(Array.from(mine.specialTokensMask), what).toEqual(reference.getSpecialTokensMask());
+      expect(Array.from(mine.typeIds), what).toEqual(reference.getTypeIds());
+      expect(Array.from(mine.sequenceIds), what).toEqual(reference.getSequenceIds().map((s) => s ?? -1));
+      const sequences = reference.getSequenceIds();
+      const offsets = mine.offsets.map(([s, e], i) => toCodePointOffsets(sequences[i] === 1 ? pair! : text, [[s, e]])[0]);
+      expect(offsets, what).toEqual(reference.getOffsets());
+    }
+  };
+
+  it('WordPiece with accents stripped and unknown words: one unaligned token no longer empties the spans after it', async () => {
+    const vocab: Record<string, number> = { '[UNK]': 0, '[CLS]': 1, '[SEP]': 2 };
+    for (const token of ['cafe', 'au', 'lait', 'is', 'nice', '.', ',', 'x', 'hello', '##s']) vocab[token] = Object.keys(vocab).length;
+    const file = write('wordpiece-accents', {
+      version: '1.0', truncation: null, padding: null, added_tokens: [special(0, '[UNK]'), special(1, '[CLS]'), special(2, '[SEP]')],
+      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: true, lowercase: true },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      post_processor: { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] },
+      decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+      model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    });
+    // "Café" lowercased and stripped is "cafe", not in the text; ☃ and 标点 are unknown; "[CLS]" typed in the text.
+    await compare(file, ['Café au lait is nice.', '☃, x', 'CAFÉ au LAIT', 'x 标点 x', '[CLS] hello', 'hellos is nice'], 'Au lait, x.');
+  });
+
+  it('byte fallback (LLaMA-2 style): newline and emoji pieces get their characters, later tokens keep theirs; lone surrogates read as U+FFFD', async () => {
+    const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+    for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = Object.keys(vocab).length;
+    for (const token of ['▁', 'o', 'n', 'e', 't', 'w', 'h', 'r', '▁o', '▁t', '▁one', '▁two', '▁three', '▁fun', 'f', 'u', '▁f']) vocab[token] = Object.keys(vocab).length;
+    const merges = [['▁', 'o'], ['▁', 't'], ['▁o', 'n'], ['▁on', 'e'], ['▁t', 'w'], ['▁tw', 'o'], ['▁t', 'h'], ['▁th', 'r'], ['▁thr', 'e'], ['▁thre', 'e'], ['▁', 'f'], ['▁f', 'u'], ['▁fu', 'n']];
+    for (const [a, b] of merges) vocab[a! + b!] ??= Object.keys(vocab).length;
+    const file = write('byte-fallback', {
+      version: '1.0', truncation: null, padding: null, added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>')],
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      pre_tokenizer: null,
+      post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }], special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } } },
+      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+      model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges },
+    });
+    // The special mask and sequence ids go to the inserted <s>, not to the one typed in the text.
+    await compare(file, ['one\ntwo three', 'one 👨‍👩‍👧 fun', '<s>one', '<s><s></s>']);
+    const ours = loadHfTokenizer(file);
+    expect(Array.from(ours.encode('one \ud800 two').ids)).toEqual(Array.from(ours.encode('one \ufffd two').ids));
+  });
+
+  it('RoBERTa post-processing: trimmed offsets and type id 0 for both sequences', async () => {
+    const vocab: Record<string, number> = { '<s>': 0, '</s>': 1 };
+    for (const token of ['H', 'e', 'l', 'o', 'w', 'r', 'd', '!', 'Ġ', 'He', 'll', 'Hell', 'Hello', 'Ġw', 'or', 'Ġwor', 'ld', 'Ġworld', 'Ġ!']) vocab[token] = Object.keys(vocab).length;
+    const merges = ['H e', 'l l', 'He ll', 'Hell o', 'Ġ w', 'o r', 'Ġw or', 'l d', 'Ġwor ld', 'Ġ !'];
+    const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    const file = write('roberta', {
+      version: '1.0', truncation: null, padding: null, added_tokens: [special(0, '<s>'), special(1, '</s>')],
+      normalizer: { type: 'NFC' }, pre_tokenizer: byteLevel, decoder: byteLevel,
+      post_processor: { type: 'RobertaProcessing', sep: ['</s>', 1], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false },
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges },
+    });
+    expect(loadHfTokenizer(file).kind).toBe('huggingface');
+    await compare(file, ['Hello world  !', 'Hello'], 'world !');
+  });
+
+  it('WordLevel: an unknown word is the unknown token (it was id 0, the first word of the vocabulary)', async () => {
+    const file = write('wordlevel', {
+      version: '1.0', truncation: null, padding: null, added_tokens: [special(2, '[UNK]')],
+      normalizer: null, pre_tokenizer: { type: 'Whitespace' }, post_processor: null, decoder: null,
+      model: { type: 'WordLevel', vocab: { a: 0, b: 1, '[UNK]': 2 }, unk_token: '[UNK]' },
+    });
+    await compare(file, ['a hello b', 'b a', 'zz']);
+  });
+
+  it('refuses files HF refuses (a merge outside the vocabulary, a BPE list vocabulary) and Unigram byte fallback, which the library cannot run', () => {
+    const bpe = (vocab: unknown, merges: unknown) => write(`bad-bpe-${Math.random().toString(36).slice(2)}`, {
+      version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: { type: 'NFC' }, pre_tokenizer: null, post_processor: null, decoder: null,
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges },
+    });
+    expect(() => loadHfTokenizer(bpe({ a: 0, b: 1, ab: 2 }, ['a c']))).toThrow(expect.objectContaining({ code: 'ERR_BITNET_FILE_FORMAT', message: expect.stringContaining('uses "c", which is not in the vocabulary') }));
+    expect(() => loadHfTokenizer(bpe({ a: 0, b: 1 }, ['a b']))).toThrow(expect.objectContaining({ code: 'ERR_BITNET_FILE_FORMAT', message: expect.stringContaining('uses "ab"') }));
+    expect(() => loadHfTokenizer(bpe([['a', 0]], []))).toThrow(expect.objectContaining({ code: 'ERR_BITNET_FILE_FORMAT' }));
+    const unigram = write('unigram-byte-fallback', {
+      version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }, post_processor: null, decoder: null,
+      model: { type: 'Unigram', unk_id: 0, vocab: [['<unk>', 0], ['▁a', -1], ['<0x41>', -5]], byte_fallback: true },
+    });
+    expect(() => loadHfTokenizer(unigram)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNSUPPORTED', message: expect.stringContaining('byte_fallback') }));
+  });
+});

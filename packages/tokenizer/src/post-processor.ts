@@ -19,12 +19,19 @@ export const NO_POST_PROCESSOR: PostProcessorSpec = { trimOffsets: false, trimAd
 const SPACE_CHAR = byteToChar[0x20].charCodeAt(0);
 
 function trimOffsets(builder: EncodingBuilder, tokens: ArrayLike<string | undefined>, addPrefixSpace: boolean): void {
-  const offsets = builder.offsets;
   const texts = builder.tokenTexts;
   let nextText = 0;
-  for (let i = 0; i < builder.length; i++) {
-    // HF trims by the token's text: a stripped added token's includes the whitespace it took.
-    const token = texts !== null && nextText < texts.length && texts[nextText][0] === i ? texts[nextText++][1] : (tokens[builder.ids[i]] ?? '');
+  // HF trims by the token's text: a stripped added token's includes the whitespace it took.
+  trimTokenOffsets(builder.offsets, builder.length, (i) => (texts !== null && nextText < texts.length && texts[nextText][0] === i ? texts[nextText++][1] : (tokens[builder.ids[i]] ?? '')), addPrefixSpace);
+}
+
+/**
+ * ByteLevel / RoBERTa `trim_offsets`: each token's span loses as many characters at each end as its text has
+ * spaces there (byte-level 'Ġ' or whitespace), as HF's `process_offsets` does. `tokenText(i)` is called in order.
+ */
+export function trimTokenOffsets(offsets: Int32Array, count: number, tokenText: (i: number) => string, addPrefixSpace: boolean): void {
+  for (let i = 0; i < count; i++) {
+    const token = tokenText(i);
     let leading = 0;
     while (leading < token.length && (token.charCodeAt(leading) === SPACE_CHAR || isWhitespaceCode(token.charCodeAt(leading)))) leading++;
     let trailing = 0;
