@@ -195,7 +195,8 @@ describe('ConversionEngine', () => {
 
   it('streamingConvert yields between chunks and matches convert', async () => {
     const engine = new ConversionEngine(undefined, pool);
-    const a = BitNetTensor.random([300, 77], { seed: 3 }).transpose();
+    using base = BitNetTensor.random([300, 77], { seed: 3 });
+    const a = base.transpose();
     const progress: number[] = [];
     const s = await engine.streamingConvert(a, 'BF16', 4096, (p) => progress.push(p));
     const c = engine.convert(a, 'BF16');
@@ -320,7 +321,9 @@ describe('batchConvert and argument checks', () => {
         refuseAt = Infinity;
         const source = BitNetTensor.fromArray(values, [10], from, 'cpu', refusing);
         const sourceBits = [...source.toTypedArray()];
-        const want = [...cast(source, BitNetDType.fromName(to)).toTypedArray()];
+        const reference = cast(source, BitNetDType.fromName(to));
+        const want = [...reference.toTypedArray()];
+        reference.dispose();
         refuseAt = count + refuse;
         try {
           const out = engine.inPlaceConvert(source, to);
