@@ -179,10 +179,16 @@ const pairedSummary = {
   medianSingleMs: medianOf(pairs.map((p) => p.singleMs)),
   medianBatchedMs: medianOf(pairs.map((p) => p.batchedMs)),
   medianRatio: medianOf(pairs.map((p) => p.ratio)),
+  medianCeilingMs: medianOf(pairs.map((p) => p.ceilingMs)),
+  medianCeilingRatio: medianOf(pairs.map((p) => p.ceilingRatio)),
 };
 console.log(
   `\npaired cold-cache passes (1 thread, then encodeBatch on ${threads} threads), ${pairs.length} pairs: ratios ${pairs.map((p) => p.ratio.toFixed(2)).join(' ')}; ` +
     `median 1 thread ${pairedSummary.medianSingleMs.toFixed(0)} ms, batched ${pairedSummary.medianBatchedMs.toFixed(0)} ms, median ratio ${pairedSummary.medianRatio.toFixed(2)}×`,
+);
+console.log(
+  `ceiling, same pairs: ${threads} independent encoders (own tokenizer each, every ${threads}th text, no batching code) ${pairedSummary.medianCeilingMs.toFixed(0)} ms, ` +
+    `median ratio ${pairedSummary.medianCeilingRatio.toFixed(2)}× (ratios ${pairs.map((p) => p.ceilingRatio.toFixed(2)).join(' ')}): what this host gives ${threads} threads of this work`,
 );
 if (fs.existsSync(jsonFile)) fs.writeFileSync(jsonFile, JSON.stringify({ ...report, pairedBatchSpeedup: pairedSummary }, null, 2));
 console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; parallel capacity at end ${(await parallelCapacity()).toFixed(2)} of ${threads}`);
