@@ -218,7 +218,7 @@ describe('@huggingface/tokenizers path: offsets, masks and files the oracle read
       model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges },
     });
     // The special mask and sequence ids go to the inserted <s>, not to the one typed in the text.
-    await compare(file, ['one\ntwo three', 'one 👨‍👩‍👧 fun', '<s>one', '<s><s></s>']);
+    await compare(file, ['one\ntwo three', 'one 👨‍👩‍👧 fun', '<s>one', '<s><s></s>', ' one', '  two', '\n', ' ', 'one  two']);
     const ours = loadHfTokenizer(file);
     expect(Array.from(ours.encode('one \ud800 two').ids)).toEqual(Array.from(ours.encode('one \ufffd two').ids));
   });

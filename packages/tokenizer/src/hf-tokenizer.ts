@@ -38,6 +38,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
   private readonly wordPiecePrefix: string | null;
   private readonly byteLevelDecoder: boolean;
   private readonly byteFallback: boolean;
+  private readonly prependsSpace: boolean;
   private readonly trim: { addPrefixSpace: boolean } | null;
   private readonly singleTypeId: boolean;
 
@@ -52,6 +53,9 @@ export class HuggingFaceTokenizer implements Tokenizer {
     const decoderTypes = [json.decoder?.type, ...((json.decoder?.decoders ?? []) as Json[]).map((d) => d.type)];
     this.byteLevelDecoder = decoderTypes.includes('ByteLevel');
     this.byteFallback = json.model?.byte_fallback === true;
+    // SentencePiece's legacy normalizer, Prepend("▁") (LLaMA-2, Mistral): HF aligns the inserted '▁' with the first character.
+    const normalizers: Json[] = json.normalizer?.type === 'Sequence' ? (json.normalizer.normalizers ?? []) : json.normalizer ? [json.normalizer] : [];
+    this.prependsSpace = normalizers.some((n) => n?.type === 'Prepend' && n.prepend === '\u2581');
     // A ByteLevel or RoBERTa post-processor with trim_offsets (also inside a Sequence), which @huggingface/tokenizers does not apply.
     const processors: Json[] = json.post_processor?.type === 'Sequence' ? (json.post_processor.processors ?? []) : json.post_processor ? [json.post_processor] : [];
     const trimming = processors.find((p) => (p?.type === 'ByteLevel' || p?.type === 'RobertaProcessing') && p.trim_offsets === true);
@@ -242,6 +246,22 @@ export class HuggingFaceTokenizer implements Tokenizer {
    * character's span. So one unmatched token never shifts or empties the spans after it.
    */
   private align(text: string, tokens: string[], offsets: Int32Array, from: number): void {
+    if (this.prependsSpace && text.length > 0) {
+      // Align against the text with the prepended '▁' (as a space), then map back: the inserted
+      // character stands for the first one, as in HF's NormalizedString::prepend.
+      this.alignText(` ${text}`, tokens, offsets, from);
+      for (let i = from; i < from + tokens.length; i++) {
+        const start = offsets[2 * i]!;
+        const end = offsets[2 * i + 1]!;
+        offsets[2 * i] = Math.max(0, start - 1);
+        offsets[2 * i + 1] = end === 1 && start === 0 ? 1 : Math.max(0, end - 1);
+      }
+      return;
+    }
+    this.alignText(text, tokens, offsets, from);
+  }
+
+  private alignText(text: string, tokens: string[], offsets: Int32Array, from: number): void {
     let cursor = 0;
     let lower: string | null = null;
     let waiting: number[] = [];
