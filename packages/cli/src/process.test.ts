@@ -140,11 +140,17 @@ describe('bitnet bench in a workspace', () => {
   const packageDir = path.join(root, 'packages', 'probe');
   fs.mkdirSync(path.join(packageDir, 'bench-results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n');
-  fs.writeFileSync(path.join(packageDir, 'package.json'), JSON.stringify({ name: '@bitnet/probe', private: true, scripts: { bench: 'node bench.mjs' } }));
+  // Its bench:kernels script runs another package's bench, whose results carry that one's suite name ("kernels"),
+  // as @bitnet/tensor's bench:bitlinear writes the native kernel matrix as "bitlinear": declared in package.json.
+  fs.writeFileSync(
+    path.join(packageDir, 'package.json'),
+    JSON.stringify({ name: '@bitnet/probe', private: true, scripts: { bench: 'node bench.mjs', 'bench:kernels': 'node kernels.mjs' }, bitnet: { benchReports: { 'bench:kernels': ['kernels'] } } }),
+  );
   fs.writeFileSync(
     path.join(packageDir, 'bench.mjs'),
     `import fs from 'node:fs';\nfs.writeFileSync('bench-results/probe.json', ${JSON.stringify(JSON.stringify(report('probe')))});\nconsole.log('== probe table ==');\n`,
   );
+  fs.writeFileSync(path.join(packageDir, 'kernels.mjs'), `import fs from 'node:fs';\nfs.writeFileSync('bench-results/kernels.json', ${JSON.stringify(JSON.stringify(report('kernels')))});\n`);
   fs.writeFileSync(path.join(packageDir, 'bench-results', 'retired.json'), JSON.stringify(report('retired')));
   const bench = (args: string[]) => spawnSync(process.execPath, [bin, 'bench', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
@@ -153,7 +159,7 @@ describe('bitnet bench in a workspace', () => {
     const run = bench(['--json', '--out', out]);
     expect(run.status, run.stderr).toBe(0);
     const reports = JSON.parse(run.stdout) as Array<{ suite: string }>;
-    expect(reports.map((r) => r.suite)).toEqual(['probe']);
+    expect(reports.map((r) => r.suite).sort()).toEqual(['kernels', 'probe']);
     expect(run.stderr).toContain('== probe table ==');
     expect(run.stdout).not.toContain('== probe table ==');
   });
@@ -162,8 +168,8 @@ describe('bitnet bench in a workspace', () => {
     const out = path.join(root, 'report-only');
     const run = bench(['--report-only', '--json', '--out', out]);
     expect(run.status, run.stderr).toBe(0);
-    expect((JSON.parse(run.stdout) as Array<{ suite: string }>).map((r) => r.suite)).toEqual(['probe']);
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')).map((r: { suite: string }) => r.suite)).toEqual(['probe']);
+    expect((JSON.parse(run.stdout) as Array<{ suite: string }>).map((r) => r.suite).sort()).toEqual(['kernels', 'probe']);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')).map((r: { suite: string }) => r.suite).sort()).toEqual(['kernels', 'probe']);
     expect(run.stderr).toContain(`left out ${path.join(packageDir, 'bench-results', 'retired.json')}: no suite of this workspace is named "retired"`);
   });
 

@@ -25,6 +25,8 @@ interface Suite {
   name: string;
   packageDir: string;
   script: string;
+  /** Other suite names the script's results carry (package.json `bitnet.benchReports`: a script that runs another package's bench). */
+  alsoWrites?: string[];
 }
 
 export function findWorkspaceRoot(start = process.cwd()): string | null {
@@ -46,18 +48,22 @@ export function discoverSuites(root: string): Suite[] {
   for (const dir of dirs) {
     const manifest = path.join(dir, 'package.json');
     if (!fs.existsSync(manifest)) continue;
-    const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name: string; scripts?: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name: string; scripts?: Record<string, string>; bitnet?: { benchReports?: Record<string, unknown> } };
     const short = pkg.name.replace(/^@bitnet\//, '');
+    const alsoWrites = (script: string) => {
+      const names = pkg.bitnet?.benchReports?.[script];
+      return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : [];
+    };
     for (const script of Object.keys(pkg.scripts ?? {})) {
-      if (script === 'bench') suites.push({ name: short, packageDir: dir, script });
-      else if (script.startsWith('bench:')) suites.push({ name: `${short}:${script.slice(6)}`, packageDir: dir, script });
+      if (script === 'bench') suites.push({ name: short, packageDir: dir, script, alsoWrites: alsoWrites(script) });
+      else if (script.startsWith('bench:')) suites.push({ name: `${short}:${script.slice(6)}`, packageDir: dir, script, alsoWrites: alsoWrites(script) });
     }
   }
   return suites.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The name a suite's results carry: tools/bench names `<package>:<name>`'s results `<package>-<name>`. */
-const reportNames = (suite: Suite) => new Set([suite.name, suite.name.replace(':', '-')]);
+const reportNames = (suite: Suite) => new Set([suite.name, suite.name.replace(':', '-'), ...(suite.alsoWrites ?? [])]);
 
 /**
  * The reports in `dir`/bench-results written since `since` by the chosen suites. Results left there by
