@@ -321,18 +321,15 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   /** The post-processed encoding, with a pair @huggingface/tokenizers dropped appended as HF's Rust default merge does. */
-  private postProcessed(text: string, pair: string | undefined, addSpecialTokens: boolean, secondLength: number) {
+  /** `first` and `second` are the sequences already encoded without special tokens (not encoded again here). */
+  private postProcessed(text: string, pair: string | undefined, addSpecialTokens: boolean, first: { ids: number[] }, second: { ids: number[]; tokens: string[] } | null) {
     const full = this.hf.encode(text, { text_pair: pair ?? null, add_special_tokens: addSpecialTokens, return_token_type_ids: true });
-    if (pair !== undefined) {
-      const first = this.hf.encode(text, { add_special_tokens: false });
-      if (full.ids.length < first.ids.length + secondLength) {
-        // @huggingface/tokenizers 0.2.0 drops the pair when the post-processor does not merge
-        // sequences (ByteLevel): append it with type id 1, as HF's Rust default merge does.
-        const second = this.hf.encode(pair, { add_special_tokens: false });
-        full.token_type_ids = [...(full.token_type_ids ?? full.ids.map(() => 0)), ...second.ids.map(() => 1)];
-        full.ids = [...full.ids, ...second.ids];
-        full.tokens = [...full.tokens, ...second.tokens];
-      }
+    if (second && full.ids.length < first.ids.length + second.ids.length) {
+      // @huggingface/tokenizers 0.2.0 drops the pair when the post-processor does not merge
+      // sequences (ByteLevel): append it with type id 1, as HF's Rust default merge does.
+      full.token_type_ids = [...(full.token_type_ids ?? full.ids.map(() => 0)), ...second.ids.map(() => 1)];
+      full.ids = [...full.ids, ...second.ids];
+      full.tokens = [...full.tokens, ...second.tokens];
     }
     return full;
   }
@@ -348,9 +345,11 @@ export class HuggingFaceTokenizer implements Tokenizer {
     const key = pair ? 'pair' : 'single';
     if (this.layouts.has(key)) return this.layouts.get(key)!;
     let result: [number, number, number] | null = null;
-    const a = this.hf.encode('a', { add_special_tokens: false }).ids;
-    const b = pair ? this.hf.encode('b', { add_special_tokens: false }).ids : [];
-    const full = this.postProcessed('a', pair ? 'b' : undefined, true, b.length).ids;
+    const probeFirst = this.hf.encode('a', { add_special_tokens: false });
+    const probeSecond = pair ? this.hf.encode('b', { add_special_tokens: false }) : null;
+    const full = this.postProcessed('a', pair ? 'b' : undefined, true, probeFirst, probeSecond).ids;
+    const a = probeFirst.ids;
+    const b = probeSecond ? probeSecond.ids : [];
     const at = (list: number[], from: number) => {
       for (let p = from; p + list.length <= full.length; p++) if (list.every((id, k) => full[p + k] === id)) return p;
       return -1;
@@ -373,7 +372,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
     const addSpecialTokens = options.addSpecialTokens ?? true;
     const first = this.hf.encode(text, { add_special_tokens: false });
     const second = pairText !== undefined ? this.hf.encode(pairText, { add_special_tokens: false }) : null;
-    const full = this.postProcessed(text, pairText, addSpecialTokens, second ? second.ids.length : 0);
+    const full = this.postProcessed(text, pairText, addSpecialTokens, first, second);
     const n = full.ids.length;
     const ids = Int32Array.from(full.ids);
     const offsets = new Int32Array(2 * n);

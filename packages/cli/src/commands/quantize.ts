@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BitNetError, BitNetRangeError, BitNetTypeError, ErrorCode, invalidArgument, isBitNetError } from '@bitnet/errors';
-import { BitNetDType, BitNetTensor, SafetensorsFile, quantize158, writeSafetensors } from '@bitnet/tensor';
+import { BitNetDType, BitNetTensor, SafetensorsFile, numelOf, quantize158, writeSafetensors } from '@bitnet/tensor';
 import { type CommandIO, ExitCode, UsageError, fileError, progress, statOrNull } from '../io.js';
 
 export const quantizeHelp = `Usage: bitnet quantize <in.safetensors> <out.safetensors> [options]
@@ -88,7 +88,7 @@ function checkTensors(options: { input: string; layout: 'i2_r4' | 'tq2_0' | 'tq1
       details: { input: options.input, tensors: foreign.map((entry) => entry.name) },
     });
   }
-  const inputNames = new Set([...reader.names, ...foreign.map((entry) => entry.name)]);
+  const inputNames = new Set(reader.names);
   const collisions = [...quantized].flatMap((name) => {
     const scales = scaleName(name, options.layout);
     return scales !== null && inputNames.has(scales) ? [{ tensor: name, scales }] : [];
@@ -144,7 +144,7 @@ export async function quantize(
   const quantized = new Set(
     names.filter((name) => {
       const entry = reader.info(name);
-      return FLOAT_DTYPES.has(entry.dtype.name) && entry.shape.length >= 2 && entry.shape.reduce((product, size) => product * size, 1) >= options.minElements;
+      return FLOAT_DTYPES.has(entry.dtype.name) && entry.shape.length >= 2 && numelOf(entry.shape) >= options.minElements;
     }),
   );
   try {
