@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BitNetError, ErrorCode, isBitNetError } from '@bitnet/errors';
+import { BitNetError, ErrorCode, fileSystemError, isBitNetError } from '@bitnet/errors';
 
 /** Where a command writes; tests capture it. */
 export interface CommandIO {
@@ -103,43 +103,26 @@ export function parseDecimal(raw: string): number | null {
   return /^[0-9]+$/.test(raw) ? Number(raw) : null;
 }
 
-const errnoReasons: Record<string, string> = {
-  ENOENT: 'no such file or folder',
-  EISDIR: 'it is a folder',
-  ENOTDIR: 'a part of the path is not a folder',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-};
-
-const permissionErrnos = ['EACCES', 'EPERM', 'EROFS'];
-
 /**
  * An fs error as a typed error naming the user's path (rather than a bare errno text, or the temporary
- * file a write goes through). Errors that are already typed pass through, except one that a package below
- * reported under another code although the file system refused access: it gets ERR_BITNET_PERMISSION_DENIED,
- * so a script can tell an unreadable file from a damaged one.
+ * file a write goes through), in the CLI's own words: `cannot <action> <file>: <reason>`. Errors that are
+ * already typed pass through, except those a package below raised because the file system refused
+ * access: they are reworded the same way, so every command reports an unreadable file alike.
  */
 export function fileError(op: string, action: string, file: string, error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   if (isBitNetError(error)) {
     const cause = error.cause as NodeJS.ErrnoException | undefined;
-    if (error.code === ErrorCode.PERMISSION_DENIED || !(cause instanceof Error) || !permissionErrnos.includes(cause.code ?? '')) return error;
-    const denied = typeof cause.path === 'string' && path.resolve(cause.path) !== path.resolve(file) ? ` (${cause.path})` : '';
-    return new BitNetError(ErrorCode.PERMISSION_DENIED, op, `cannot ${action} ${file}: ${errnoReasons[cause.code!]}${denied}`, { cause: error, details: { path: file, errno: cause.code } });
+    const known = fileSystemError(cause);
+    if (known?.code !== ErrorCode.PERMISSION_DENIED) return error;
+    const denied = typeof cause?.path === 'string' && path.resolve(cause.path) !== path.resolve(file) ? ` (${cause.path})` : '';
+    return new BitNetError(ErrorCode.PERMISSION_DENIED, op, `cannot ${action} ${file}: ${known.reason}${denied}`, { cause: error, details: { path: file, errno: known.errno } });
   }
-  const errno = (error as NodeJS.ErrnoException).code;
-  if (typeof errno !== 'string') return error;
-  const code =
-    errno === 'ENOENT'
-      ? ErrorCode.FILE_NOT_FOUND
-      : permissionErrnos.includes(errno)
-        ? ErrorCode.PERMISSION_DENIED
-        : ['EISDIR', 'ENOTDIR', 'EEXIST'].includes(errno)
-          ? ErrorCode.INVALID_ARGUMENT
-          : ErrorCode.UNAVAILABLE;
-  return new BitNetError(code, op, `cannot ${action} ${file}: ${errnoReasons[errno] ?? error.message}`, { cause: error, details: { path: file, errno } });
+  const known = fileSystemError(error);
+  if (known === null) return error;
+  // A folder where a file belongs, or a file where a folder does, is the user's argument at fault.
+  const code = known.code ?? (['EISDIR', 'ENOTDIR', 'EEXIST'].includes(known.errno) ? ErrorCode.INVALID_ARGUMENT : ErrorCode.UNAVAILABLE);
+  return new BitNetError(code, op, `cannot ${action} ${file}: ${known.reason}`, { cause: error, details: { path: file, errno: known.errno } });
 }
 
 /** fs.statSync, or null when nothing is at `file` (or a part of its path is a file). */

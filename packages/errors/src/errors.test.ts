@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   BitNetError,
@@ -10,6 +13,7 @@ import {
   isBitNetError,
   outOfRange,
   optionsObject,
+  fileSystemError,
 } from './index.js';
 
 describe('errors', () => {
@@ -69,5 +73,45 @@ describe('optionsObject', () => {
     expect(optionsObject('op', given)).toBe(given);
     expect(() => optionsObject('encode', 5 as never)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT', message: '[encode] options must be an object, got number 5' }));
     expect(() => optionsObject('encode', 'x' as never, 'config')).toThrow('[encode] config must be an object, got string "x"');
+  });
+});
+
+describe('fileSystemError', () => {
+  const thrown = (action: () => unknown): unknown => {
+    try {
+      action();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected a throw');
+  };
+
+  it('reads real fs failures the same way for every package', () => {
+    const missing = path.join(os.tmpdir(), `bitnet-missing-${process.pid}`, 'file');
+    expect(fileSystemError(thrown(() => fs.statSync(missing)))).toEqual({ code: ErrorCode.FILE_NOT_FOUND, errno: 'ENOENT', reason: 'no such file or folder' });
+    const file = path.join(os.tmpdir(), `bitnet-file-${process.pid}`);
+    fs.writeFileSync(file, 'x');
+    try {
+      expect(fileSystemError(thrown(() => fs.statSync(path.join(file, 'below'))))).toEqual({ code: ErrorCode.FILE_NOT_FOUND, errno: 'ENOTDIR', reason: 'a part of the path is not a folder' });
+    } finally {
+      fs.rmSync(file);
+    }
+    // A folder where a file belongs: each caller decides what that means.
+    expect(fileSystemError(thrown(() => fs.readFileSync(os.tmpdir())))).toEqual({ code: null, errno: 'EISDIR', reason: 'it is a folder' });
+  });
+
+  it.skipIf(process.platform !== 'linux')('maps a refused write to PERMISSION_DENIED (sysfs refuses new files even to root)', () => {
+    const result = fileSystemError(thrown(() => fs.writeFileSync('/sys/kernel/bitnet-test', 'x')));
+    expect(result?.code).toBe(ErrorCode.PERMISSION_DENIED);
+    expect(['EACCES', 'EPERM', 'EROFS']).toContain(result?.errno);
+  });
+
+  it('leaves errors that are not errno failures alone', () => {
+    expect(fileSystemError(new Error('plain'))).toBeNull();
+    expect(fileSystemError('ENOENT')).toBeNull();
+    expect(fileSystemError(Object.assign(new Error('typed'), { code: 'ERR_BITNET_FILE_FORMAT' }))).toBeNull();
+    expect(fileSystemError(Object.assign(new Error('node'), { code: 'ERR_INVALID_ARG_TYPE' }))).toBeNull();
+    // An errno without a reason of ours keeps the system's message.
+    expect(fileSystemError(Object.assign(new Error('too many links'), { code: 'EMLINK' }))).toEqual({ code: null, errno: 'EMLINK', reason: 'too many links' });
   });
 });

@@ -127,3 +127,32 @@ export function optionsObject<T extends object>(op: string, options: T | null | 
   if (typeof options !== 'object') throw invalidArgument(op, `${name} must be an object, got ${typeof options} ${formatValue(options)}`);
   return options;
 }
+
+const errnoReasons: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+/**
+ * What a file-system error means to a caller, for the errnos every package reads the same way:
+ * nothing there (ENOENT, ENOTDIR) → FILE_NOT_FOUND, access refused (EACCES, EPERM, EROFS) →
+ * PERMISSION_DENIED; `reason` is a short text for the message. Null for anything else (a folder
+ * where a file belongs, a full disk, …), which each caller maps as fits its operation.
+ */
+export function fileSystemError(error: unknown): { code: ErrorCodeName | null; errno: string; reason: string } | null {
+  if (!(error instanceof Error)) return null;
+  const errno = (error as { code?: unknown }).code;
+  if (typeof errno !== 'string' || !errno.startsWith('E') || errno.startsWith('ERR_')) return null;
+  const code =
+    errno === 'ENOENT' || errno === 'ENOTDIR'
+      ? ErrorCode.FILE_NOT_FOUND
+      : errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS'
+        ? ErrorCode.PERMISSION_DENIED
+        : null;
+  return { code, errno, reason: errnoReasons[errno] ?? error.message };
+}

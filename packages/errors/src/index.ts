@@ -11,4 +11,5 @@ export {
   outOfRange,
   formatValue,
   optionsObject,
+  fileSystemError,
 } from './errors.js';

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { BitNetError, BitNetTypeError, ErrorCode, formatValue, invalidArgument, optionsObject } from '@bitnet/errors';
+import { BitNetError, BitNetTypeError, ErrorCode, fileSystemError, formatValue, invalidArgument, optionsObject } from '@bitnet/errors';
 import { BitNetDType } from './dtype.js';
 import { formatShape, numelOf } from './shape.js';
 import type { TensorMemoryPool } from './storage.js';
@@ -362,21 +362,21 @@ function checkPath(op: string, file: unknown): asserts file is string {
  * other I/O failure → ERR_BITNET_FILE_FORMAT.
  */
 function fileError(op: string, file: string, error: unknown, verb: 'read' | 'written'): unknown {
-  if (!(error instanceof Error) || error instanceof BitNetError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (typeof code !== 'string' || !code.startsWith('E') || code.startsWith('ERR_')) return error;
-  const details = { path: file, errno: code };
-  if (code === 'ENOENT' || code === 'ENOTDIR') {
+  if (error instanceof BitNetError) return error;
+  const known = fileSystemError(error);
+  if (known === null) return error;
+  const details = { path: file, errno: known.errno };
+  if (known.code === ErrorCode.FILE_NOT_FOUND) {
     const what = verb === 'read' ? `${file}: no such file` : `${file}: cannot be written, directory ${path.dirname(file)} does not exist`;
     return new BitNetError(ErrorCode.FILE_NOT_FOUND, op, what, { cause: error, details });
   }
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+  if (known.code === ErrorCode.PERMISSION_DENIED) {
     // The temporary file is ours, not the user's: name the folder that refused it.
-    const what = verb === 'read' ? `${file}: permission denied` : `${file}: cannot be written, permission denied in ${path.dirname(file)}`;
+    const what = verb === 'read' ? `${file}: ${known.reason}` : `${file}: cannot be written, ${known.reason} in ${path.dirname(file)}`;
     return new BitNetError(ErrorCode.PERMISSION_DENIED, op, what, { cause: error, details });
   }
-  if (code === 'EISDIR') return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: is a directory, not a file`, { cause: error, details });
-  return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: cannot be ${verb} (${error.message})`, { cause: error, details });
+  if (known.errno === 'EISDIR') return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: is a directory, not a file`, { cause: error, details });
+  return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: cannot be ${verb} (${(error as Error).message})`, { cause: error, details });
 }
 
 export interface LoadOptions {

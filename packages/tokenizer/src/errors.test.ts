@@ -1,7 +1,9 @@
 // Every bad input gets a typed error (code, class, a message naming the op, the
 // path or value and the reason), and a failed call changes nothing.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@bitnet/errors';
 import {
@@ -159,6 +161,50 @@ describe('loading', () => {
     expectError(() => createSimpleTokenizer({ a: -1 }), ErrorCode.INVALID_ARGUMENT, TypeError, /vocab id of "a" must be a non-negative integer, got -1/);
     expectError(() => createSimpleTokenizer({ a: 0, b: 0 }), ErrorCode.INVALID_ARGUMENT, Error, /id 0 is given to both "a" and "b"/);
     expectError(() => createSimpleTokenizer(['', 'x']), ErrorCode.INVALID_ARGUMENT, TypeError, /vocab words must be non-empty strings/);
+  });
+});
+
+describe('files the process may not read', () => {
+  // As root every file is readable, so the loaders run in a child process as nobody there.
+  it.skipIf(process.platform === 'win32')('are ERR_BITNET_PERMISSION_DENIED naming the path, not a missing or damaged file', () => {
+    const asRoot = process.getuid?.() === 0;
+    const folder = tempDir();
+    fs.chmodSync(folder, 0o755);
+    const unreadable = path.join(folder, 'tokenizer.json');
+    fs.copyFileSync(gpt2VocabJson, unreadable);
+    const closed = path.join(folder, 'closed');
+    fs.mkdirSync(closed);
+    fs.copyFileSync(llama3TokenizerJson, path.join(closed, 'tokenizer.json'));
+    fs.chmodSync(unreadable, asRoot ? 0o600 : 0o000);
+    fs.chmodSync(closed, asRoot ? 0o700 : 0o000);
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = path.join(folder, 'load.mjs');
+    fs.writeFileSync(
+      script,
+      `const T = await import(${JSON.stringify(dist)});
+      const calls = [
+        () => T.loadHfTokenizer(${JSON.stringify(unreadable)}),
+        () => T.loadTokenizer(${JSON.stringify(unreadable)}),
+        () => T.loadHfTokenizer(${JSON.stringify(path.join(closed, 'tokenizer.json'))}),
+        () => T.loadTokenizer(${JSON.stringify(closed)}),
+        () => T.createBpeTokenizer(${JSON.stringify(path.join(closed, 'vocab.json'))}, ${JSON.stringify(gpt2MergesTxt)}),
+      ];
+      const out = [];
+      for (const call of calls) try { call(); out.push('loaded'); } catch (e) { out.push([e.code, e.message]); }
+      console.log(JSON.stringify(out));`,
+    );
+    const child = spawnSync(process.execPath, [script], { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    fs.chmodSync(closed, 0o700);
+    fs.rmSync(folder, { recursive: true, force: true });
+    expect(child.stderr).toBe('');
+    const denied = ErrorCode.PERMISSION_DENIED;
+    expect(JSON.parse(child.stdout)).toEqual([
+      [denied, `[loadHfTokenizer] ${unreadable}: permission denied`],
+      [denied, `[loadTokenizer] ${unreadable}: permission denied`],
+      [denied, `[loadHfTokenizer] ${path.join(closed, 'tokenizer.json')}: permission denied`],
+      [denied, `[loadTokenizer] ${path.join(closed, 'tokenizer.json')}: permission denied`],
+      [denied, `[createBpeTokenizer] ${path.join(closed, 'vocab.json')}: permission denied`],
+    ]);
   });
 });
 

@@ -3,7 +3,7 @@
 // name the file and the reason.
 import fs from 'node:fs';
 import path from 'node:path';
-import { BitNetError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
+import { BitNetError, ErrorCode, fileSystemError, formatValue, invalidArgument } from '@bitnet/errors';
 import { ByteLevelBpeTokenizer, type ByteLevelBpeSpec } from './byte-level-bpe.js';
 import { HuggingFaceTokenizer } from './hf-tokenizer.js';
 import { JsonScanError, scanTokenizerJson, scanVocabJson } from './json-scan.js';
@@ -31,18 +31,38 @@ function checkPath(op: string, value: unknown, name: string): asserts value is s
   if (typeof value !== 'string' || value.length === 0) throw invalidArgument(op, `${name} must be a non-empty path string, got ${formatValue(value)}`);
 }
 
+/** A failed stat or read of `file` as a typed error: missing, refused, or unreadable for another reason. */
+function readError(op: string, file: string, error: unknown): BitNetError {
+  const known = fileSystemError(error);
+  const options = { cause: error, details: { path: file, ...(known ? { errno: known.errno } : {}) } };
+  if (known?.code === ErrorCode.FILE_NOT_FOUND) return new BitNetError(ErrorCode.FILE_NOT_FOUND, op, `${file}: no such file`, options);
+  if (known?.code === ErrorCode.PERMISSION_DENIED) return new BitNetError(ErrorCode.PERMISSION_DENIED, op, `${file}: ${known.reason}`, options);
+  return new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: cannot be read (${known?.reason ?? (error as Error).message})`, options);
+}
+
+/** fs.statSync, or null when nothing is there; a path that cannot be looked at (no permission) throws. */
+function statPath(op: string, file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file);
+  } catch (error) {
+    const failure = readError(op, file, error);
+    if (failure.code === ErrorCode.FILE_NOT_FOUND) return null;
+    throw failure;
+  }
+}
+
 function readText(op: string, file: string): string {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
   } catch (error) {
-    throw new BitNetError(ErrorCode.FILE_NOT_FOUND, op, `${file}: no such file`, { cause: error, details: { path: file } });
+    throw readError(op, file, error);
   }
   if (!stat.isFile()) throw new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: is a directory, not a file`, { details: { path: file } });
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new BitNetError(ErrorCode.FILE_FORMAT, op, `${file}: cannot be read (${(error as Error).message})`, { cause: error, details: { path: file } });
+    throw readError(op, file, error);
   }
 }
 
@@ -60,7 +80,7 @@ function readConfig(op: string, config: LoadOptions['config'], beside: string | 
   if (config !== undefined && typeof config === 'object' && config !== null) return config;
   if (typeof config === 'string') return parseJson(op, readText(op, config), config);
   if (config !== undefined) throw invalidArgument(op, `options.config must be an object or a path, got ${formatValue(config)}`);
-  if (beside && fs.existsSync(beside)) return parseJson(op, readText(op, beside), beside);
+  if (beside && statPath(op, beside)) return parseJson(op, readText(op, beside), beside);
   return {};
 }
 
@@ -113,7 +133,7 @@ export function loadHfTokenizer(file: string, options: LoadOptions = {}): Tokeni
   checkPath(op, file, 'path');
   options = optionsObject(op, options);
   let target = file;
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) target = path.join(file, 'tokenizer.json');
+  if (statPath(op, file)?.isDirectory()) target = path.join(file, 'tokenizer.json');
   const text = readText(op, target);
   const config = readConfig(op, options.config, path.join(path.dirname(target), 'tokenizer_config.json'));
   return tokenizerFromJson(text, config, { path: target, ...(options.forceHuggingFace ? { forceHuggingFace: true } : {}) });
@@ -212,20 +232,23 @@ export function loadTokenizer(file: string, options: LoadOptions = {}): Tokenize
   const op = 'loadTokenizer';
   checkPath(op, file, 'path');
   options = optionsObject(op, options);
-  if (!fs.existsSync(file)) throw new BitNetError(ErrorCode.FILE_NOT_FOUND, op, `${file}: no such file or folder`, { details: { path: file } });
-  if (fs.statSync(file).isDirectory()) {
+  const stat = statPath(op, file);
+  if (stat === null) throw new BitNetError(ErrorCode.FILE_NOT_FOUND, op, `${file}: no such file or folder`, { details: { path: file } });
+  if (stat.isDirectory()) {
+    // statPath, not existsSync: a folder we may not look into is a permission error, not an empty folder.
     const tokenizerJson = path.join(file, 'tokenizer.json');
-    if (fs.existsSync(tokenizerJson)) return loadHfTokenizer(tokenizerJson, options);
+    if (statPath(op, tokenizerJson)) return loadHfTokenizer(tokenizerJson, options);
     const vocab = path.join(file, 'vocab.json');
     const merges = path.join(file, 'merges.txt');
-    if (fs.existsSync(vocab) && fs.existsSync(merges)) return createBpeTokenizer(vocab, merges);
-    if (fs.existsSync(vocab)) return loadTokenizer(vocab, options);
+    const hasVocab = statPath(op, vocab) !== null;
+    if (hasVocab && statPath(op, merges)) return createBpeTokenizer(vocab, merges);
+    if (hasVocab) return loadTokenizer(vocab, options);
     throw new BitNetError(ErrorCode.FILE_NOT_FOUND, op, `${file}: holds neither tokenizer.json nor vocab.json (+ merges.txt)`, { details: { path: file } });
   }
   const text = readText(op, file);
   if (file.endsWith('.txt')) {
     const vocab = path.join(path.dirname(file), 'vocab.json');
-    if (!fs.existsSync(vocab)) throw new BitNetError(ErrorCode.FILE_NOT_FOUND, op, `${file}: a merges file needs vocab.json beside it (${vocab} is missing)`, { details: { path: vocab } });
+    if (!statPath(op, vocab)) throw new BitNetError(ErrorCode.FILE_NOT_FOUND, op, `${file}: a merges file needs vocab.json beside it (${vocab} is missing)`, { details: { path: vocab } });
     return createBpeTokenizer(vocab, file);
   }
   const head = text.slice(0, 4096);
@@ -240,7 +263,7 @@ export function loadTokenizer(file: string, options: LoadOptions = {}): Tokenize
     throw new BitNetError(ErrorCode.UNSUPPORTED, op, `${file}: not a tokenizer.json (no "model") and not a vocab of token → id`, { details: { path: file } });
   }
   const merges = path.join(path.dirname(file), 'merges.txt');
-  if (fs.existsSync(merges)) return createBpeTokenizer(file, merges);
+  if (statPath(op, merges)) return createBpeTokenizer(file, merges);
   return new SimpleTokenizer(json as Record<string, number>);
 }
 
