@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isBitNetError } from '@bitnet/errors';
 import packageJson from '../package.json';
-import { bench, benchHelp, checkOutFolder } from './commands/bench.js';
+import { bench, benchHelp } from './commands/bench.js';
 import { demo, demoHelp } from './commands/demo.js';
 import { info, infoHelp } from './commands/info.js';
 import { quantize, quantizeHelp } from './commands/quantize.js';
@@ -102,9 +102,8 @@ const commands: Record<string, Command> = {
     options: { out: { type: 'string' }, list: { type: 'boolean' }, json: { type: 'boolean' }, 'report-only': { type: 'boolean' } },
     run: (io, values, positionals) => {
       const out = values.out as string | undefined;
-      // Checked before any suite runs: an empty path would write into the current folder.
+      // An empty path would write into the current folder (bench checks the rest before any suite runs).
       if (out === '') throw new UsageError('--out needs a folder path, got an empty string');
-      if (out !== undefined) checkOutFolder(out);
       return bench(io, {
         suites: positionals,
         out,

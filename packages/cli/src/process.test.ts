@@ -141,17 +141,26 @@ describe('bitnet bench in a workspace', () => {
   fs.mkdirSync(path.join(packageDir, 'bench-results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n');
   // Its bench:kernels script runs another package's bench, whose results carry that one's suite name ("kernels"),
-  // as @bitnet/tensor's bench:bitlinear writes the native kernel matrix as "bitlinear": declared in package.json.
+  // as @bitnet/tensor's bench:bitlinear writes the native kernel matrix as "bitlinear". Like tools/bench, the
+  // scripts record the package script that ran them (npm and pnpm set npm_package_name and npm_lifecycle_event).
   fs.writeFileSync(
     path.join(packageDir, 'package.json'),
-    JSON.stringify({ name: '@bitnet/probe', private: true, scripts: { bench: 'node bench.mjs', 'bench:kernels': 'node kernels.mjs' }, bitnet: { benchReports: { 'bench:kernels': ['kernels'] } } }),
+    JSON.stringify({ name: '@bitnet/probe', private: true, scripts: { bench: 'node bench.mjs', 'bench:kernels': 'node kernels.mjs' } }),
   );
+  const writer = (suite: string) =>
+    `import fs from 'node:fs';\nconst report = ${JSON.stringify(report(suite))};\n` +
+    `report.source = { package: process.env.npm_package_name, script: process.env.npm_lifecycle_event };\n` +
+    `fs.writeFileSync('bench-results/${suite}.json', JSON.stringify(report));\n`;
+  fs.writeFileSync(path.join(packageDir, 'bench.mjs'), `${writer('probe')}console.log('== probe table ==');\n`);
+  // This one through the real runner (tools/bench), which must record the script itself.
+  const runner = path.join(repositoryRoot, 'tools', 'bench', 'src', 'index.mjs');
   fs.writeFileSync(
-    path.join(packageDir, 'bench.mjs'),
-    `import fs from 'node:fs';\nfs.writeFileSync('bench-results/probe.json', ${JSON.stringify(JSON.stringify(report('probe')))});\nconsole.log('== probe table ==');\n`,
+    path.join(packageDir, 'kernels.mjs'),
+    `import { BenchSuite } from ${JSON.stringify(runner)};\nawait new BenchSuite('kernels').add({ group: 'g', name: 'bitnet', run: () => {}, minTimeMs: 1 }).run();\n`,
   );
-  fs.writeFileSync(path.join(packageDir, 'kernels.mjs'), `import fs from 'node:fs';\nfs.writeFileSync('bench-results/kernels.json', ${JSON.stringify(JSON.stringify(report('kernels')))});\n`);
-  fs.writeFileSync(path.join(packageDir, 'bench-results', 'retired.json'), JSON.stringify(report('retired')));
+  // Stale: one from a script the package no longer has, one from before reports named their script.
+  fs.writeFileSync(path.join(packageDir, 'bench-results', 'retired.json'), JSON.stringify({ ...report('retired'), source: { package: '@bitnet/probe', script: 'bench:retired' } }));
+  fs.writeFileSync(path.join(packageDir, 'bench-results', 'legacy.json'), JSON.stringify(report('legacy')));
   const bench = (args: string[]) => spawnSync(process.execPath, [bin, 'bench', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
   it('--json prints exactly one JSON document on stdout; the suites’ tables go to stderr', () => {
@@ -170,7 +179,10 @@ describe('bitnet bench in a workspace', () => {
     expect(run.status, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as Array<{ suite: string }>).map((r) => r.suite).sort()).toEqual(['kernels', 'probe']);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')).map((r: { suite: string }) => r.suite).sort()).toEqual(['kernels', 'probe']);
-    expect(run.stderr).toContain(`left out ${path.join(packageDir, 'bench-results', 'retired.json')}: no suite of this workspace is named "retired"`);
+    expect(run.stderr).toContain(`left out ${path.join(packageDir, 'bench-results', 'retired.json')}: its script (@bitnet/probe "bench:retired") is gone (a stale result)`);
+    expect(run.stderr).toContain(`left out ${path.join(packageDir, 'bench-results', 'legacy.json')}: no suite of this workspace is named "legacy" (a stale result)`);
+    // The report records the script that wrote it.
+    expect(JSON.parse(fs.readFileSync(path.join(packageDir, 'bench-results', 'kernels.json'), 'utf8')).source).toEqual({ package: '@bitnet/probe', script: 'bench:kernels' });
   });
 
   it('checks --out before running any suite: a file on its path, or a folder that cannot be made (/proc), fails at once', () => {

@@ -15,6 +15,8 @@ export interface BenchRow {
 
 export interface BenchReport {
   suite: string;
+  /** The package script that wrote it (tools/bench records it; older reports lack it). */
+  source?: { package: string; script: string } | null;
   date: string;
   machine: { cpu: string; threads: number; isa?: string | null; node?: string; loadAverage?: number[] };
   bandwidth: Array<{ threads: number; readBytesPerSecond: number; triadBytesPerSecond: number }>;

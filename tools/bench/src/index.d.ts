@@ -50,6 +50,8 @@ export interface BenchSuiteOptions {
 
 export interface BenchReport {
   suite: string;
+  /** The package script that ran the suite (from npm_package_name and npm_lifecycle_event), or null outside one. */
+  source: { package: string; script: string } | null;
   date: string;
   machine: Record<string, unknown>;
   /** Per thread count: the better of the probes at the start and the end of the run, and the two reads. */

@@ -168,6 +168,9 @@ export class BenchSuite {
     }
     const report = {
       suite: this.name,
+      // The package script that ran this suite (npm and pnpm set both): `bitnet bench` matches results to
+      // its suites by it, whatever the suite is named (tensor's bench:bitlinear writes "bitlinear").
+      source: process.env.npm_package_name && process.env.npm_lifecycle_event ? { package: process.env.npm_package_name, script: process.env.npm_lifecycle_event } : null,
       date: new Date().toISOString(),
       machine: {
         cpu: os.cpus()[0]?.model ?? 'unknown',

@@ -23,10 +23,10 @@ Options:
 
 interface Suite {
   name: string;
+  /** The package's name in its package.json. */
+  packageName: string;
   packageDir: string;
   script: string;
-  /** Other suite names the script's results carry (package.json `bitnet.benchReports`: a script that runs another package's bench). */
-  alsoWrites?: string[];
 }
 
 export function findWorkspaceRoot(start = process.cwd()): string | null {
@@ -48,22 +48,28 @@ export function discoverSuites(root: string): Suite[] {
   for (const dir of dirs) {
     const manifest = path.join(dir, 'package.json');
     if (!fs.existsSync(manifest)) continue;
-    const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name: string; scripts?: Record<string, string>; bitnet?: { benchReports?: Record<string, unknown> } };
+    const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name: string; scripts?: Record<string, string> };
     const short = pkg.name.replace(/^@bitnet\//, '');
-    const alsoWrites = (script: string) => {
-      const names = pkg.bitnet?.benchReports?.[script];
-      return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : [];
-    };
     for (const script of Object.keys(pkg.scripts ?? {})) {
-      if (script === 'bench') suites.push({ name: short, packageDir: dir, script, alsoWrites: alsoWrites(script) });
-      else if (script.startsWith('bench:')) suites.push({ name: `${short}:${script.slice(6)}`, packageDir: dir, script, alsoWrites: alsoWrites(script) });
+      if (script === 'bench') suites.push({ name: short, packageName: pkg.name, packageDir: dir, script });
+      else if (script.startsWith('bench:')) suites.push({ name: `${short}:${script.slice(6)}`, packageName: pkg.name, packageDir: dir, script });
     }
   }
   return suites.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The name a suite's results carry: tools/bench names `<package>:<name>`'s results `<package>-<name>`. */
-const reportNames = (suite: Suite) => new Set([suite.name, suite.name.replace(':', '-'), ...(suite.alsoWrites ?? [])]);
+/**
+ * The suite whose script wrote `report` in `dir`: the package script tools/bench records in it, whatever the
+ * suite is named; for reports without one, the suite of that folder named as the report (tools/bench names
+ * `<package>:<name>`'s results `<package>-<name>`).
+ */
+function producerOf(report: BenchReport, dir: string, all: Suite[]): Suite | undefined {
+  const source = report.source;
+  if (source && typeof source.package === 'string' && typeof source.script === 'string') {
+    return all.find((suite) => suite.packageName === source.package && suite.script === source.script);
+  }
+  return all.find((suite) => suite.packageDir === dir && (suite.name === report.suite || suite.name.replace(':', '-') === report.suite));
+}
 
 /**
  * The reports in `dir`/bench-results written since `since` by the chosen suites. Results left there by
@@ -72,9 +78,6 @@ const reportNames = (suite: Suite) => new Set([suite.name, suite.name.replace(':
 function readReports(io: CommandIO, dir: string, suites: { all: Suite[]; chosen: Suite[] }, since: number): BenchReport[] {
   const resultsDir = path.join(dir, 'bench-results');
   if (!fs.existsSync(resultsDir)) return [];
-  const namesIn = (list: Suite[]) => new Set(list.filter((suite) => suite.packageDir === dir).flatMap((suite) => [...reportNames(suite)]));
-  const existing = namesIn(suites.all);
-  const chosen = namesIn(suites.chosen);
   const reports: BenchReport[] = [];
   for (const file of fs.readdirSync(resultsDir).sort()) {
     const full = path.join(resultsDir, file);
@@ -82,41 +85,42 @@ function readReports(io: CommandIO, dir: string, suites: { all: Suite[]; chosen:
     const report = JSON.parse(fs.readFileSync(full, 'utf8')) as BenchReport;
     // Only suite reports: a suite may also write derived tables of its own beside them.
     if (typeof report.suite !== 'string' || report.machine === undefined || !Array.isArray(report.rows)) continue;
-    if (!existing.has(report.suite)) {
-      io.err(`bitnet bench: left out ${full}: no suite of this workspace is named "${report.suite}" (a stale result)\n`);
+    const producer = producerOf(report, dir, suites.all);
+    if (!producer) {
+      const by = report.source ? `its script (${report.source.package} "${report.source.script}") is gone` : `no suite of this workspace is named "${report.suite}"`;
+      io.err(`bitnet bench: left out ${full}: ${by} (a stale result)\n`);
       continue;
     }
-    if (chosen.has(report.suite)) reports.push(report);
+    if (suites.chosen.includes(producer)) reports.push(report);
   }
   return reports;
 }
 
 /**
- * Checks --out before any suite runs, so a bad path fails at once rather than after the benchmarks: no file may
- * stand where --out or one of its parent folders belongs (`--out results.json/sub`).
+ * Where --out leads: the folder and those of its parents that do not exist yet. A bad --out fails here, before
+ * anything is created or run: no file may stand where it or one of its parent folders belongs
+ * (`--out results.json/sub`).
  */
-export function checkOutFolder(out: string): void {
-  const target = path.resolve(out);
-  for (let folder = target; ; folder = path.dirname(folder)) {
+function planOutFolder(out: string): { outDir: string; missing: string[] } {
+  const outDir = path.resolve(out);
+  const missing: string[] = [];
+  for (let folder = outDir; ; folder = path.dirname(folder)) {
     const stat = statOrNull('bench', folder);
     if (stat) {
-      if (stat.isDirectory()) return;
-      throw new UsageError(folder === target ? `--out must be a folder, but ${out} is a file` : `--out ${out} cannot be a folder: ${folder} is a file`);
+      if (stat.isDirectory()) break;
+      throw new UsageError(folder === outDir ? `--out must be a folder, but ${out} is a file` : `--out ${out} cannot be a folder: ${folder} is a file`);
     }
-    if (path.dirname(folder) === folder) return;
-  }
-}
-
-/**
- * Creates the output folder and checks that it takes files, before any suite runs. One folder at a time:
- * Node's recursive mkdir retries forever where mkdir keeps answering ENOENT under an existing folder (/proc).
- */
-function prepareOutFolder(outDir: string): void {
-  const missing: string[] = [];
-  for (let folder = outDir; !statOrNull('bench', folder); folder = path.dirname(folder)) {
     missing.unshift(folder);
     if (path.dirname(folder) === folder) break;
   }
+  return { outDir, missing };
+}
+
+/**
+ * Creates the planned folders and checks that the last takes files, before any suite runs. One folder at a
+ * time: Node's recursive mkdir retries forever where mkdir keeps answering ENOENT under an existing folder (/proc).
+ */
+function createOutFolder({ outDir, missing }: { outDir: string; missing: string[] }): void {
   for (const folder of missing) {
     try {
       fs.mkdirSync(folder);
@@ -142,11 +146,12 @@ export async function bench(
     io.out(`${all.map((suite) => suite.name).join('\n')}\n`);
     return 0;
   }
+  const outFolder = planOutFolder(options.out ?? path.join(root, 'bench-results'));
   const unknown = options.suites.filter((name) => !all.some((suite) => suite.name === name));
   if (unknown.length) throw new UsageError(`unknown suite(s) ${unknown.join(', ')}; available: ${all.map((s) => s.name).join(', ')}`);
   const chosen = options.suites.length ? all.filter((suite) => options.suites.includes(suite.name)) : all;
-  const outDir = path.resolve(options.out ?? path.join(root, 'bench-results'));
-  prepareOutFolder(outDir);
+  createOutFolder(outFolder);
+  const { outDir } = outFolder;
   const started = options.reportOnly ? 0 : Date.now();
   let failures = 0;
   if (!options.reportOnly) {
