@@ -86,13 +86,14 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
   /**
    * Times a step and shows a bar for it on a terminal when it runs longer than a second: loops report
    * their fraction through `update`; a step that awaits work off the main thread moves with the bar's timer.
+   * A null name runs it untimed (a warm-up), with the bar all the same.
    */
-  const time = async <T>(name: string, work: (update: (fraction: number) => void) => T | Promise<T>, label = name): Promise<T> => {
+  const time = async <T>(name: string | null, work: (update: (fraction: number) => void) => T | Promise<T>, label = name ?? ''): Promise<T> => {
     const bar = progress(io, label);
     try {
       const start = performance.now();
       const result = await work(bar.update);
-      timings[name] = performance.now() - start;
+      if (name !== null) timings[name] = performance.now() - start;
       return result;
     } finally {
       bar.done();
@@ -232,14 +233,7 @@ export async function demo(io: CommandIO, options: { text?: string; blocks: numb
     return x;
   };
   // Warm-up (untimed): page in the weights, start the threads.
-  {
-    const bar = progress(io, 'warming up');
-    try {
-      runTernary(bar.update).dispose();
-    } finally {
-      bar.done();
-    }
-  }
+  (await time(null, runTernary, 'warming up')).dispose();
   const ternaryOut = await time('forward ternary', runTernary, 'forward pass, ternary');
   const f32Out = await time('forward f32', runF32, 'forward pass, F32');
   const tokens = rows * length;
