@@ -48,6 +48,9 @@ export class AddedTokenMatcher {
   private readonly root: TrieNode = { children: new Map(), token: -1 };
   /** Bitmap of UTF-16 units that can start a token. */
   private readonly first = new Uint8Array(65536);
+  /** The unit every token starts with, when they all start alike (LLaMA-3's and GPT-2's `<`), else null. */
+  private onlyFirst: string | null = null;
+  private firstCount = 0;
 
   get size(): number {
     return this.tokens.length;
@@ -70,7 +73,12 @@ export class AddedTokenMatcher {
       node.token = this.tokens.length;
       this.tokens.push(token);
     }
-    this.first[token.content.charCodeAt(0)] = 1;
+    const code = token.content.charCodeAt(0);
+    if (this.first[code] === 0) {
+      this.first[code] = 1;
+      this.firstCount++;
+      this.onlyFirst = this.firstCount === 1 ? token.content[0]! : null;
+    }
   }
 
   /** Matches in `text[from, to)`, in order, not overlapping. */
@@ -78,10 +86,17 @@ export class AddedTokenMatcher {
     const matches: AddedMatch[] = [];
     if (this.tokens.length === 0) return matches;
     const first = this.first;
+    // To the end of the text, one start unit is found by indexOf (a vectorised scan, ~6% of
+    // LLaMA-3's encode time as a unit-by-unit loop); a range stops short of the end, and indexOf
+    // could scan far past it, so ranges take the loop.
+    const only = to === text.length ? this.onlyFirst : null;
     let lastEnd = from;
     let i = from;
     while (i < to) {
-      if (first[text.charCodeAt(i)] === 0) {
+      if (only !== null) {
+        i = text.indexOf(only, i);
+        if (i < 0) break;
+      } else if (first[text.charCodeAt(i)] === 0) {
         i++;
         continue;
       }
