@@ -1,5 +1,6 @@
-// One of the two independent encoders of the paired bench's ceiling: its own tokenizer, its own
-// share of the texts, cold cache each pass, no batching code (see paired-child.mjs).
+// One of the paired bench's capacity encoders: its own tokenizer, the same texts as the others
+// (so alone and together time the same work), cold cache each pass, no batching code
+// (see paired-child.mjs).
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadHfTokenizer } from '../dist/index.js';
 

@@ -36,14 +36,23 @@ const texts = documents.map((d) => d.text);
 console.log(`threads for batched encode: ${threads}; corpus: ${documents.length} documents, ${(bytes / 1e6).toFixed(2)} MB UTF-8, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
 // How many cores this process can really get right now (the machine may be shared): the same
-// CPU-bound loop on 1 and on `threads` worker threads.
-async function parallelCapacity() {
+// CPU-bound loop on 1 and on `threads` worker threads. Two loops: one latency-bound (a chain of
+// dependent divisions: other processes on the cores slow it) and one that keeps a core's ALUs
+// busy (eight independent chains: threads that share a core's units, as SMT siblings do under a
+// VM, slow it too). Encoding is closer to the second.
+const CAPACITY_LOOPS = {
+  latency: `let x = 0; for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003; return x;`,
+  throughput: `let a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8;
+    for (let i = 0; i < n; i++) { a = (a + i) ^ (a << 1); b = (b + i) ^ (b >>> 1); c = (c - i) ^ (c << 2); d = (d + 3) ^ (d >>> 2);
+      e = (e + i) ^ (e << 3); f = (f - 7) ^ (f >>> 3); g = (g + i) ^ (g << 1); h = (h + 5) ^ (h >>> 1); }
+    return a ^ b ^ c ^ d ^ e ^ f ^ g ^ h;`,
+};
+async function parallelCapacity(kind, n) {
   const { Worker } = await import('node:worker_threads');
-  const code = `const { parentPort } = require('node:worker_threads'); parentPort.on('message', (n) => { let x = 0; for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003; parentPort.postMessage(x); });`;
+  const code = `const { parentPort } = require('node:worker_threads'); const loop = (n) => { ${CAPACITY_LOOPS[kind]} }; parentPort.on('message', (n) => parentPort.postMessage(loop(n)));`;
   const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true }));
-  const run = (worker, n) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(n); });
-  await Promise.all(workers.map((w) => run(w, 1e6)));
-  const n = 1e8;
+  const run = (worker, count) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(count); });
+  await Promise.all(workers.map((w) => run(w, n / 100)));
   let started = performance.now();
   await run(workers[0], n);
   const one = performance.now() - started;
@@ -53,8 +62,10 @@ async function parallelCapacity() {
   await Promise.all(workers.map((w) => w.terminate()));
   return (threads * one) / all;
 }
-const capacityBefore = await parallelCapacity();
-console.log(`parallel capacity: ${capacityBefore.toFixed(2)} of ${threads} threads`);
+const capacities = async () => ({ latency: await parallelCapacity('latency', 1e8), throughput: await parallelCapacity('throughput', 5e7) });
+const formatCapacity = (c) => `${c.latency.toFixed(2)} (latency-bound loop), ${c.throughput.toFixed(2)} (ALU-bound loop) of ${threads} threads`;
+const capacityBefore = await capacities();
+console.log(`parallel capacity: ${formatCapacity(capacityBefore)}`);
 
 // RSS after load, each implementation in a fresh process.
 const rss = {};
@@ -143,7 +154,7 @@ suite.note(`id agreement with HF native: LLaMA-3 ${agreeing}/${texts.length} doc
 for (const [name, r] of Object.entries(rss)) suite.note(`RSS after load (fresh process, after GC) ${name}: +${r.rssMb.toFixed(1)} MB (JS heap +${r.heapMb.toFixed(1)} MB), load ${r.loadMs.toFixed(0)} ms`);
 suite.note(globalThis.gc ? 'every timed iteration starts after a full GC (node --expose-gc), so none pays for the garbage of the row before' : 'run without --expose-gc: iterations may pay for earlier rows\' garbage (a major GC here: 200–650 ms)');
 suite.note(`load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-suite.note(`parallel capacity at start: ${capacityBefore.toFixed(2)} of ${threads} threads (a CPU-bound loop on ${threads} worker threads vs 1; below ${threads} means other processes hold cores, which caps every batched figure)`);
+suite.note(`parallel capacity at start: ${formatCapacity(capacityBefore)} (a CPU-bound loop on ${threads} worker threads vs 1; below ${threads} means other processes hold cores, or, for the ALU-bound loop only, that the threads share a core's units: either caps every batched figure)`);
 
 const report = await suite.run();
 const mb = (row) => (row.throughput === null ? "-" : `${(row.throughput * 1e3).toFixed(2)} MB/s`);
@@ -179,18 +190,19 @@ const pairedSummary = {
   medianSingleMs: medianOf(pairs.map((p) => p.singleMs)),
   medianBatchedMs: medianOf(pairs.map((p) => p.batchedMs)),
   medianRatio: medianOf(pairs.map((p) => p.ratio)),
-  medianCeilingMs: medianOf(pairs.map((p) => p.ceilingMs)),
-  medianCeilingRatio: medianOf(pairs.map((p) => p.ceilingRatio)),
+  medianCapacity: medianOf(pairs.map((p) => p.capacity)),
+  medianEfficiency: medianOf(pairs.map((p) => p.efficiency)),
 };
 console.log(
   `\npaired cold-cache passes (1 thread, then encodeBatch on ${threads} threads), ${pairs.length} pairs: ratios ${pairs.map((p) => p.ratio.toFixed(2)).join(' ')}; ` +
     `median 1 thread ${pairedSummary.medianSingleMs.toFixed(0)} ms, batched ${pairedSummary.medianBatchedMs.toFixed(0)} ms, median ratio ${pairedSummary.medianRatio.toFixed(2)}×`,
 );
 console.log(
-  `ceiling, same pairs: ${threads} independent encoders (own tokenizer each, every ${threads}th text, no batching code) ${pairedSummary.medianCeilingMs.toFixed(0)} ms, ` +
-    `median ratio ${pairedSummary.medianCeilingRatio.toFixed(2)}× (ratios ${pairs.map((p) => p.ceilingRatio.toFixed(2)).join(' ')}): what this host gives ${threads} threads of this work`,
+  `capacity, same pairs: ${threads} encoders (own tokenizer each, the same texts, no batching code) alone vs at once: ` +
+    `median ${pairedSummary.medianCapacity.toFixed(2)} of ${threads} (${pairs.map((p) => p.capacity.toFixed(2)).join(' ')}): what this host gives ${threads} threads of this work; ` +
+    `encodeBatch's ratio over it, median ${(100 * pairedSummary.medianEfficiency).toFixed(0)}% (${pairs.map((p) => (100 * p.efficiency).toFixed(0)).join(' ')})`,
 );
 if (fs.existsSync(jsonFile)) fs.writeFileSync(jsonFile, JSON.stringify({ ...report, pairedBatchSpeedup: pairedSummary }, null, 2));
-console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; parallel capacity at end ${(await parallelCapacity()).toFixed(2)} of ${threads}`);
+console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; parallel capacity at end ${formatCapacity(await capacities())}`);
 releaseWorkers(ours);
 process.exit(0);
