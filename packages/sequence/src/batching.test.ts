@@ -104,3 +104,65 @@ describe('analyzeBatchLengths', () => {
     expect(analyzeBatchLengths([[1, 2], [3], [4, 5, 6]]).max).toBe(3);
   });
 });
+
+describe('inputs that used to pass unchecked', () => {
+  const codeOf = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+    return undefined;
+  };
+
+  it('createBatches: shuffle must be a boolean, the seed must fit the generator, boundaries must increase', () => {
+    expect(() => createBatches([3, 1, 2], { maxBatchSize: 1, shuffle: 'no' as never })).toThrow('[createBatches] options.shuffle must be true or false, got "no"');
+    expect(codeOf(() => createBatches([3, 1, 2], { maxBatchSize: 1, shuffle: true, seed: 2 ** 53 }))).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(codeOf(() => createBatches([3, 1, 2], { maxBatchSize: 1, strategy: 'sorted', boundaries: [5, 2] }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    // Seeds that agree in their low 32 bits still shuffle differently (the generator used to drop the rest).
+    const order = (seed: number) => createBatches(Array.from({ length: 12 }, (_, i) => i + 1), { maxBatchSize: 1, shuffle: true, seed }).map((b) => b.indices[0]).join();
+    expect(order(1)).not.toBe(order(1 + 2 ** 32));
+    expect(order(-1)).not.toBe(order(2 ** 32 - 1));
+    expect(order(Date.UTC(2026, 0, 1))).toBe(order(Date.UTC(2026, 0, 1)));
+  });
+
+  it('paddingWaste refuses what is not a list of batches instead of returning NaN', () => {
+    expect(() => paddingWaste(null as never)).toThrow('[paddingWaste] batches must be an array of batches from createBatches, got null');
+    expect(codeOf(() => paddingWaste([{}] as never))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(paddingWaste(createBatches([1, 2, 3], { maxBatchSize: 3 }))).toEqual({ tokens: 6, paddingTokens: 3, cells: 9, paddingRate: 1 / 3 });
+  });
+
+  it('analyzeBatchLengths and percentile refuse bad options with typed errors', () => {
+    expect(codeOf(() => analyzeBatchLengths([1, 2], { percentiles: 50 as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(codeOf(() => analyzeBatchLengths([1, 2], { bins: 2 ** 32 }))).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(codeOf(() => percentile(null as never, 50))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(codeOf(() => percentile([1, 2], 150))).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(percentile([], 50)).toBeNaN();
+  });
+});
+
+describe('analyzeBatchLengths histogram', () => {
+  it('counts what numpy.histogram counts (expected values computed with numpy 2.4)', () => {
+    // numpy.histogram(values, bins)[0] for each case.
+    const cases: Array<[number[], number, number[]]> = [
+      [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 58, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]],
+      [[3, 7, 7, 20, 21, 22, 100], 9, [3, 3, 0, 0, 0, 0, 0, 0, 1]],
+      [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 7, [2, 2, 2, 1, 2, 2, 2]],
+      [[5, 5, 5], 4, [0, 0, 3, 0]],
+      [Array.from({ length: 34 }, (_, i) => 3 * i), 29, [2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2]],
+    ];
+    for (const [values, bins, counts] of cases) expect(analyzeBatchLengths(values, { bins }).histogram.counts, `${bins} bins`).toEqual(counts);
+    expect(analyzeBatchLengths([5, 5, 5], { bins: 4 }).histogram.edges).toEqual([4.5, 4.75, 5, 5.25, 5.5]);
+  });
+
+  it('property: bin k holds exactly the lengths in [edges[k], edges[k+1]) (the last bin its right edge too)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 80 }), (lengths, bins) => {
+        const { edges, counts } = analyzeBatchLengths(lengths, { bins }).histogram;
+        const expected = counts.map((_, k) => lengths.filter((x) => x >= edges[k]! && (x < edges[k + 1]! || (k === bins - 1 && x <= edges[k + 1]!))).length);
+        expect(counts).toEqual(expected);
+      }),
+      { numRuns: 400, seed: 6 },
+    );
+  });
+});

@@ -2,7 +2,7 @@ import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import { sequenceLengths } from './lengths.js';
 import { createRandom, shuffleInPlace } from './random.js';
 import type { TokenSequence } from './types.js';
-import { checkPositiveInteger, optionsObject } from './validation.js';
+import { checkBoolean, checkPositiveInteger, optionsObject } from './validation.js';
 
 export interface BatchingOptions {
   /** Token budget per batch: rows × padded length must not exceed it. */
@@ -99,9 +99,12 @@ export function createBatches(sequences: readonly TokenSequence[] | ArrayLike<nu
   const maxBatchSize = options.maxBatchSize === undefined ? Infinity : checkPositiveInteger(op, 'maxBatchSize', options.maxBatchSize);
   const multiple = options.padToMultipleOf === undefined ? 1 : checkPositiveInteger(op, 'padToMultipleOf', options.padToMultipleOf);
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw invalidArgument(op, `seed must be an integer, got ${formatValue(seed)}`);
+  // Any safe integer (Date.now() included); beyond that, neighbouring seeds are the same number.
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw invalidArgument(op, `seed must be an integer, got ${formatValue(seed)}`);
+  if (!Number.isSafeInteger(seed)) throw outOfRange(op, `seed must be a safe integer (|seed| <= 2^53 - 1), got ${seed}`);
   const random = createRandom(seed);
-  const shuffle = options.shuffle ?? false;
+  const shuffle = checkBoolean(op, 'options.shuffle', options.shuffle, false);
+  if (options.boundaries !== undefined) checkBoundaries(op, options.boundaries);
   for (let i = 0; i < lengths.length; i++) {
     if (roundUp(Math.max(lengths[i], 1), multiple) > maxTokens) {
       throw outOfRange(op, `sequence ${i} has ${lengths[i]} tokens (padded ${roundUp(Math.max(lengths[i], 1), multiple)}), more than maxTokens ${maxTokens}; truncate it first`, {
@@ -178,12 +181,18 @@ function sortByLength(indices: Int32Array, lengths: Int32Array): Int32Array {
 
 /** Padding cells wasted by a set of batches, and the fraction of all cells they are. */
 export function paddingWaste(batches: readonly TokenBatch[]): { tokens: number; paddingTokens: number; cells: number; paddingRate: number } {
+  const op = 'paddingWaste';
+  if (!Array.isArray(batches)) throw invalidArgument(op, `batches must be an array of batches from createBatches, got ${formatValue(batches)}`);
   let tokens = 0;
   let paddingTokens = 0;
-  for (const batch of batches) {
-    tokens += batch.tokens;
-    paddingTokens += batch.paddingTokens;
-  }
+  batches.forEach((batch: TokenBatch | null | undefined, i) => {
+    const counts = batch === null || typeof batch !== 'object' ? null : [batch.tokens, batch.paddingTokens];
+    if (counts === null || counts.some((count) => !Number.isInteger(count) || count < 0)) {
+      throw invalidArgument(op, `batches[${i}] must be a batch from createBatches (non-negative integer tokens and paddingTokens), got ${formatValue(batch)}`);
+    }
+    tokens += batch!.tokens;
+    paddingTokens += batch!.paddingTokens;
+  });
   const cells = tokens + paddingTokens;
   return { tokens, paddingTokens, cells, paddingRate: cells === 0 ? 0 : paddingTokens / cells };
 }

@@ -93,3 +93,44 @@ describe('masks', () => {
     );
   });
 });
+
+describe('mask inputs that used to pass unchecked', () => {
+  const batch = new SequenceManager().withPaddingSide('left').processBatch([[5, 6, 7], [8]]);
+  const code = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+    return undefined;
+  };
+
+  it('options.causal must be a boolean (the string "false" is not false)', () => {
+    expect(() => attentionMask4d(batch, { causal: 'false' as never })).toThrow('[attentionMask4d] options.causal must be true or false, got "false"');
+    expect(code(() => attentionMask4d(batch, { causal: 0 as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(code(() => blockDiagonalMask(Int32Array.of(1, 1), 1, 2, { causal: NaN as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(attentionMask4d(batch, { causal: false }).data).toEqual(attentionMask4d(batch, { causal: false }).data);
+  });
+
+  it('a maskedValue that is not a finite value of the dtype is refused (it would make -Infinity)', () => {
+    const mask = causalMask(2);
+    expect(() => toAdditiveMask(mask, { maskedValue: -1e39 })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+    expect(() => toAdditiveMask(mask, { maskedValue: -Infinity, dtype: 'float64' })).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+    // float64 holds -1e39.
+    expect(Array.from(toAdditiveMask(mask, { maskedValue: -1e39, dtype: 'float64' }).data)).toEqual([0, -1e39, 0, 0]);
+  });
+
+  it('a shape that does not match the data is refused', () => {
+    expect(() => toAdditiveMask({ data: new Uint8Array(3), shape: [5, 5] })).toThrow('[toAdditiveMask] mask.data has 3 entries but mask.shape [5, 5] holds 25');
+    expect(code(() => toAdditiveMask({ data: new Uint8Array(4), shape: [2, -2] }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+  });
+
+  it('blockDiagonalMask refuses negative segment ids and a segment split in two runs', () => {
+    expect(() => blockDiagonalMask(Int32Array.of(-1, -1, 0), 1, 3)).toThrow(expect.objectContaining({ code: 'ERR_BITNET_OUT_OF_RANGE' }));
+    expect(() => blockDiagonalMask(Int32Array.of(1, 2, 1), 1, 3, { causal: false })).toThrow(
+      '[blockDiagonalMask] segment 1 of row 0 is not one contiguous run of positions (it starts again at position 2)',
+    );
+    // Padding may sit anywhere; one segment per row may repeat across rows.
+    expect(Array.from(blockDiagonalMask(Int32Array.of(1, 0, 1, 1), 2, 2, { causal: false }).data)).toEqual([1, 0, 0, 0, 1, 1, 1, 1]);
+  });
+});

@@ -1,6 +1,6 @@
 import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import type { SequenceBatch } from './batch.js';
-import { allocate, checkPositiveInteger, optionsObject } from './validation.js';
+import { allocate, checkBoolean, checkPositiveInteger, optionsObject } from './validation.js';
 
 /** Most negative float32: HF's `torch.finfo(dtype).min`, used instead of -Infinity so a fully masked row gives no NaN. */
 export const FLOAT32_MASKED_VALUE = -3.4028234663852886e38;
@@ -44,13 +44,14 @@ export function paddingMask(batch: SequenceBatch): Mask<Uint8Array> {
 
 /**
  * `[batch, 1, length, length]` boolean mask: query q may attend key k when k is a real token (and k <= q
- * when causal). Query rows at padding positions keep the key mask, so no row is all zero unless the
- * sequence is.
+ * when causal), as HF builds it. Query rows at padding positions keep the key mask; such a row is all zero
+ * when no real key is allowed (left padding with causal: the padding before the first real token), and the
+ * additive form then holds the most negative float32, never -Infinity, so softmax gives no NaN.
  */
 export function attentionMask4d(batch: SequenceBatch, options: MaskOptions = {}): Mask<Uint8Array> {
   const op = 'attentionMask4d';
   denseBatch(op, batch);
-  const causal = optionsObject(op, options).causal ?? true;
+  const causal = checkBoolean(op, 'options.causal', optionsObject(op, options).causal, true);
   const rows = batch.batchSize;
   const length = batch.sequenceLength;
   const data = allocate(op, Uint8Array, rows * length * length, `a ${rows} × 1 × ${length} × ${length} mask`);
@@ -71,6 +72,14 @@ export function toAdditiveMask(mask: Mask<Uint8Array>, options: Omit<AdditiveMas
   if (mask === null || typeof mask !== 'object' || !ArrayBuffer.isView(mask.data) || !Array.isArray(mask.shape)) {
     throw invalidArgument(op, `mask must be a { data, shape } mask, got ${formatValue(mask)}`);
   }
+  let cells = 1;
+  for (const size of mask.shape) {
+    if (!Number.isInteger(size) || size < 0) throw invalidArgument(op, `mask.shape must hold non-negative integers, got ${formatValue(mask.shape)}`);
+    cells *= size;
+  }
+  if (cells !== (mask.data as Uint8Array).length) {
+    throw invalidArgument(op, `mask.data has ${(mask.data as Uint8Array).length} entries but mask.shape ${formatValue(mask.shape)} holds ${cells}`);
+  }
   options = optionsObject(op, options);
   const maskedValue = options.maskedValue ?? FLOAT32_MASKED_VALUE;
   if (typeof maskedValue !== 'number' || Number.isNaN(maskedValue) || maskedValue > 0) {
@@ -78,6 +87,10 @@ export function toAdditiveMask(mask: Mask<Uint8Array>, options: Omit<AdditiveMas
   }
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw invalidArgument(op, `dtype must be "float32" or "float64", got ${formatValue(dtype)}`);
+  // -Infinity (or a value that becomes it in float32) would make a fully masked row's softmax NaN.
+  if (!Number.isFinite(dtype === 'float32' ? Math.fround(maskedValue) : maskedValue)) {
+    throw outOfRange(op, `maskedValue ${maskedValue} is not a finite ${dtype}; the most negative one is ${dtype === 'float32' ? FLOAT32_MASKED_VALUE : -Number.MAX_VALUE}`);
+  }
   const source = mask.data;
   const what = `a ${mask.shape.join(' × ')} additive mask`;
   const data = dtype === 'float32' ? allocate(op, Float32Array, source.length, what) : allocate(op, Float64Array, source.length, what);
@@ -120,7 +133,22 @@ export function blockDiagonalMask(segmentIds: Int32Array, rows: number, length: 
   if (segmentIds.length !== rows * length) {
     throw outOfRange(op, `segmentIds has ${segmentIds.length} entries, expected rows × length = ${rows} × ${length} = ${rows * length}`);
   }
-  const causal = optionsObject(op, options).causal ?? true;
+  const causal = checkBoolean(op, 'options.causal', optionsObject(op, options).causal, true);
+  // Each segment must be one run of positions (as packSequences lays them out); ids are >= 0, 0 is padding.
+  for (let r = 0; r < rows; r++) {
+    const seen = new Set<number>();
+    for (let i = r * length, end = i + length, previous = -1; i < end; i++) {
+      const segment = segmentIds[i]!;
+      if (segment < 0) throw outOfRange(op, `segmentIds must be >= 0 (0 is padding), got ${segment} in row ${r}`);
+      if (segment !== previous) {
+        if (segment !== 0 && seen.has(segment)) {
+          throw invalidArgument(op, `segment ${segment} of row ${r} is not one contiguous run of positions (it starts again at position ${i - r * length})`);
+        }
+        seen.add(segment);
+        previous = segment;
+      }
+    }
+  }
   const data = allocate(op, Uint8Array, rows * length * length, `a ${rows} × 1 × ${length} × ${length} mask`);
   for (let r = 0; r < rows; r++) {
     const base = r * length;

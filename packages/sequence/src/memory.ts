@@ -1,3 +1,4 @@
+import { formatValue, invalidArgument } from '@bitnet/errors';
 import { type MemoryEstimate, SequenceManager } from './sequence-manager.js';
 import type { SequenceInput } from './types.js';
 
@@ -7,5 +8,6 @@ import type { SequenceInput } from './types.js';
  * per-row index arrays), computed without allocating them. Same validation as `processBatch`.
  */
 export function estimateMemoryUsage(sequences: readonly SequenceInput[], manager: SequenceManager = new SequenceManager()): MemoryEstimate {
+  if (!(manager instanceof SequenceManager)) throw invalidArgument('estimateMemoryUsage', `manager must be a SequenceManager, got ${formatValue(manager)}`);
   return manager.estimateMemoryUsage(sequences);
 }

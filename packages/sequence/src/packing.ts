@@ -1,7 +1,7 @@
 import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
 import { blockDiagonalMask, type Mask, type MaskOptions, toAdditiveMask, type AdditiveMaskOptions } from './masks.js';
 import type { TokenSequence } from './types.js';
-import { checkPositiveInteger, checkTokenId, optionsObject, validateSequence } from './validation.js';
+import { checkBoolean, checkPositiveInteger, checkTokenId, optionsObject, validateSequence } from './validation.js';
 
 export interface PackingOptions {
   /** Row length: the most tokens one row holds. */
@@ -78,33 +78,40 @@ export class PackedBatch {
   }
 }
 
-/** Free rows indexed by remaining capacity, with a bitmap of non-empty capacities for a fast "smallest ≥ n". */
-class CapacityIndex {
+/**
+ * Open rows indexed by how full they are, with a bitmap of non-empty fills for a fast "fullest row that still
+ * has `need` free". Indexed by fill (at most the input's token count), not by free room (up to maxLength):
+ * a 3-token input with maxLength 2^31 - 1 must not cost gigabytes.
+ */
+class FillIndex {
   readonly stacks: number[][];
   readonly words: Uint32Array;
 
-  constructor(maxCapacity: number) {
-    this.stacks = Array.from({ length: maxCapacity + 1 }, () => []);
-    this.words = new Uint32Array((maxCapacity >> 5) + 1);
+  constructor(readonly maxFill: number) {
+    this.stacks = Array.from({ length: maxFill + 1 }, () => []);
+    this.words = new Uint32Array((maxFill >> 5) + 1);
   }
-  add(row: number, capacity: number): void {
-    this.stacks[capacity].push(row);
-    this.words[capacity >> 5] |= 1 << (capacity & 31);
+  add(row: number, fill: number): void {
+    this.stacks[fill].push(row);
+    this.words[fill >> 5] |= 1 << (fill & 31);
   }
-  /** Removes and returns a row with the smallest capacity >= need, or -1. */
-  takeSmallestAtLeast(need: number): [row: number, capacity: number] | null {
-    let word = need >> 5;
-    let bits = this.words[word] & (~0 << (need & 31));
+  /** Removes and returns a row with the largest fill <= limit (the least room that still fits), or null. */
+  takeLargestAtMost(limit: number): [row: number, fill: number] | null {
+    if (limit < 0) return null;
+    if (limit > this.maxFill) limit = this.maxFill;
+    let word = limit >> 5;
+    // Bits 0..limit%32 of the first word: the shift by 31 - r keeps them (r = 31 keeps all 32).
+    let bits = (this.words[word]! << (31 - (limit & 31))) >>> (31 - (limit & 31));
     while (bits === 0) {
-      word++;
-      if (word >= this.words.length) return null;
-      bits = this.words[word];
+      word--;
+      if (word < 0) return null;
+      bits = this.words[word]!;
     }
-    const capacity = (word << 5) + (31 - Math.clz32(bits & -bits));
-    const stack = this.stacks[capacity];
+    const fill = (word << 5) + (31 - Math.clz32(bits));
+    const stack = this.stacks[fill]!;
     const row = stack.pop()!;
-    if (stack.length === 0) this.words[word] &= ~(1 << (capacity & 31));
-    return [row, capacity];
+    if (stack.length === 0) this.words[word] &= ~(1 << (fill & 31));
+    return [row, fill];
   }
 }
 
@@ -121,7 +128,7 @@ export function packSequences(sequences: readonly TokenSequence[], options: Pack
   if (strategy !== 'best-fit-decreasing' && strategy !== 'sequential') {
     throw invalidArgument(op, `strategy must be "best-fit-decreasing" or "sequential", got ${formatValue(strategy)}`);
   }
-  const split = options.split ?? false;
+  const split = checkBoolean(op, 'options.split', options.split, false);
 
   // Pieces: (sequence, sourceOffset, length), chunked when split.
   const pieceSequence: number[] = [];
@@ -158,27 +165,32 @@ export function packSequences(sequences: readonly TokenSequence[], options: Pack
     }
   } else {
     // Longest first (counting sort, stable), each into the row with the least room that still fits it.
-    const counts = new Int32Array(maxLength + 2);
-    for (let p = 0; p < pieceCount; p++) counts[maxLength - pieceLength[p] + 1]++;
+    // Sized by the pieces (their longest, their total), never by maxLength.
+    let longest = 0;
+    let total = 0;
+    for (let p = 0; p < pieceCount; p++) {
+      if (pieceLength[p] > longest) longest = pieceLength[p];
+      total += pieceLength[p];
+    }
+    const counts = new Int32Array(longest + 2);
+    for (let p = 0; p < pieceCount; p++) counts[longest - pieceLength[p] + 1]++;
     for (let k = 1; k < counts.length; k++) counts[k] += counts[k - 1];
     order = new Int32Array(pieceCount);
-    for (let p = 0; p < pieceCount; p++) order[counts[maxLength - pieceLength[p]]++] = p;
-    const free = new CapacityIndex(maxLength);
+    for (let p = 0; p < pieceCount; p++) order[counts[longest - pieceLength[p]]++] = p;
+    const open = new FillIndex(Math.min(total, maxLength));
     for (const piece of order) {
       const length = pieceLength[piece];
-      const found = free.takeSmallestAtLeast(length);
+      const found = open.takeLargestAtMost(maxLength - length);
       let row: number;
-      let capacity: number;
       if (found === null) {
         row = rowFill.length;
         rowFill.push(0);
-        capacity = maxLength;
       } else {
-        [row, capacity] = found;
+        row = found[0];
       }
       pieceRow[piece] = row;
       rowFill[row] += length;
-      if (capacity - length > 0) free.add(row, capacity - length);
+      if (rowFill[row] < maxLength) open.add(row, rowFill[row]);
     }
   }
 

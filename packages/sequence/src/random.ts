@@ -1,8 +1,12 @@
 /**
  * Small seeded generator (mulberry32) so shuffles are reproducible from a seed across runs and machines.
+ * Its state is 32 bits: a seed in [0, 2^32) is the state; the high part of a wider or negative (safe) integer
+ * is mixed in rather than dropped, so 1 and 1 + 2^32 (or -1 and 2^32 - 1) shuffle differently.
  */
 export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
+  // Above the low 32 bits, a safe integer has 21 more (and a sign): exact in `| 0`.
+  const high = Math.floor(seed / 4294967296);
+  let state = ((seed >>> 0) ^ (high === 0 ? 0 : Math.imul(high | 0, 0x9e3779b1) ^ 0x5bd1e995)) >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

@@ -5,6 +5,7 @@ import {
   estimateMemoryUsage,
   PaddingStrategy,
   parseTemplate,
+  ProcessingSummary,
   SequenceManager,
   TruncationStrategy,
   type SequenceInput,
@@ -187,5 +188,22 @@ describe('SequenceManager', () => {
       ),
       { numRuns: 300, seed: 3 },
     );
+  });
+});
+
+describe('summaries and estimates refuse what they cannot read', () => {
+  it('createProcessingSummary, ProcessingSummary and estimateMemoryUsage give typed errors instead of TypeErrors or NaN', () => {
+    expectCode(() => createProcessingSummary(null as never), 'ERR_BITNET_INVALID_ARGUMENT', /^\[createProcessingSummary\] batch must be a SequenceBatch/);
+    expectCode(() => createProcessingSummary({} as never), 'ERR_BITNET_INVALID_ARGUMENT');
+    expectCode(() => estimateMemoryUsage([[1, 2]], null as never), 'ERR_BITNET_INVALID_ARGUMENT', /^\[estimateMemoryUsage\] manager must be a SequenceManager/);
+    expectCode(() => estimateMemoryUsage([[1, 2]], {} as never), 'ERR_BITNET_INVALID_ARGUMENT');
+    const summary = createProcessingSummary(new SequenceManager().processBatch([[1, 2], [3]]));
+    expectCode(() => summary.merge(undefined as never), 'ERR_BITNET_INVALID_ARGUMENT');
+    expectCode(() => summary.merge({} as never), 'ERR_BITNET_INVALID_ARGUMENT', /totalSequences must be a non-negative integer, got undefined/);
+    expectCode(() => new ProcessingSummary({ totalRows: -1 }), 'ERR_BITNET_INVALID_ARGUMENT');
+    // A failed merge changes nothing; a good one adds.
+    expect(summary.totalSequences).toBe(2);
+    expect(summary.merge(summary.toJSON()).totalSequences).toBe(4);
+    expect(new ProcessingSummary({ totalRows: 3 }).totalRows).toBe(3);
   });
 });

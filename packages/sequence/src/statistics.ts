@@ -1,8 +1,8 @@
 import { formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
-import type { SequenceBatch } from './batch.js';
+import { SequenceBatch } from './batch.js';
 import { sequenceLengths } from './lengths.js';
 import type { TokenSequence } from './types.js';
-import { optionsObject } from './validation.js';
+import { allocate, checkPositiveInteger, optionsObject } from './validation.js';
 
 export interface ProcessingCounts {
   /** Inputs given to `processBatch`. */
@@ -24,6 +24,32 @@ export interface ProcessingCounts {
   batches: number;
 }
 
+const COUNT_NAMES = [
+  'totalSequences',
+  'totalRows',
+  'totalOriginalTokens',
+  'totalFinalTokens',
+  'truncatedTokens',
+  'paddingTokens',
+  'totalCells',
+  'truncatedSequences',
+  'paddedRows',
+  'batches',
+] as const satisfies ReadonlyArray<keyof ProcessingCounts>;
+
+/** Counts given to a summary: an object whose count fields (all of them, or those present) are non-negative integers. */
+function checkCounts(op: string, counts: unknown, partial: boolean): Partial<ProcessingCounts> {
+  if (counts === null || typeof counts !== 'object') throw invalidArgument(op, `expected processing counts (a ProcessingSummary), got ${formatValue(counts)}`);
+  for (const name of COUNT_NAMES) {
+    const value = (counts as Record<string, unknown>)[name];
+    if (value === undefined && partial) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw invalidArgument(op, `${name} must be a non-negative integer, got ${formatValue(value)}`);
+    }
+  }
+  return counts as Partial<ProcessingCounts>;
+}
+
 /** Totals over one batch or many (`merge`), with the rates derived from them. */
 export class ProcessingSummary implements ProcessingCounts {
   totalSequences = 0;
@@ -37,8 +63,10 @@ export class ProcessingSummary implements ProcessingCounts {
   paddedRows = 0;
   batches = 0;
 
-  constructor(counts?: Partial<ProcessingCounts>) {
-    if (counts) Object.assign(this, counts);
+  constructor(counts?: Partial<ProcessingCounts> | null) {
+    if (counts === undefined || counts === null) return;
+    const given = checkCounts('ProcessingSummary', counts, true);
+    for (const name of COUNT_NAMES) if (given[name] !== undefined) this[name] = given[name]!;
   }
 
   avgOriginalLength(): number {
@@ -62,6 +90,7 @@ export class ProcessingSummary implements ProcessingCounts {
   }
   /** Adds another summary's totals into this one. */
   merge(other: ProcessingCounts): this {
+    checkCounts('ProcessingSummary.merge', other, false);
     this.totalSequences += other.totalSequences;
     this.totalRows += other.totalRows;
     this.totalOriginalTokens += other.totalOriginalTokens;
@@ -96,6 +125,7 @@ export class ProcessingSummary implements ProcessingCounts {
 
 /** Totals of one batch from `processBatch`. */
 export function createProcessingSummary(batch: SequenceBatch): ProcessingSummary {
+  if (!(batch instanceof SequenceBatch)) throw invalidArgument('createProcessingSummary', `batch must be a SequenceBatch from processBatch, got ${formatValue(batch)}`);
   const summary = new ProcessingSummary();
   summary.batches = 1;
   summary.totalSequences = batch.inputCount;
@@ -120,7 +150,10 @@ export function createProcessingSummary(batch: SequenceBatch): ProcessingSummary
 }
 
 export interface LengthHistogram {
-  /** `bins + 1` edges; bin k counts lengths in [edges[k], edges[k+1]), the last bin includes its right edge. */
+  /**
+   * `bins + 1` edges, as numpy's `histogram` makes them (over [min, max], or min ± 0.5 when all lengths are
+   * equal); bin k counts lengths in [edges[k], edges[k+1]), the last bin includes its right edge.
+   */
   edges: number[];
   counts: number[];
 }
@@ -140,8 +173,13 @@ export interface LengthAnalysis {
   paddingIfSingleBatch: number;
 }
 
-/** Linear-interpolation percentile of sorted values (numpy `percentile`, method "linear"). */
+/** Linear-interpolation percentile of sorted values (numpy `percentile`, method "linear"); NaN for no values. */
 export function percentile(sorted: ArrayLike<number>, percent: number): number {
+  const op = 'percentile';
+  if (!Array.isArray(sorted) && !(ArrayBuffer.isView(sorted) && !(sorted instanceof DataView))) {
+    throw invalidArgument(op, `sorted must be an array or typed array of numbers, got ${formatValue(sorted)}`);
+  }
+  if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100)) throw outOfRange(op, `percent must be in [0, 100], got ${formatValue(percent)}`);
   if (sorted.length === 0) return Number.NaN;
   const position = ((sorted.length - 1) * percent) / 100;
   const lower = Math.floor(position);
@@ -163,9 +201,9 @@ export function analyzeBatchLengths(
   const lengths = sequenceLengths(op, sequences);
   const count = lengths.length;
   if (count === 0) throw invalidArgument(op, 'needs at least one sequence, got 0');
-  const bins = options.bins ?? 10;
-  if (!Number.isInteger(bins) || bins < 1) throw outOfRange(op, `bins must be a positive integer, got ${formatValue(bins)}`);
+  const bins = checkPositiveInteger(op, 'bins', options.bins ?? 10);
   const percents = options.percentiles ?? [5, 10, 25, 50, 75, 90, 95, 99];
+  if (!Array.isArray(percents)) throw invalidArgument(op, `percentiles must be an array of percents, got ${formatValue(percents)}`);
   for (const p of percents) {
     if (typeof p !== 'number' || !(p >= 0 && p <= 100)) throw outOfRange(op, `percentiles must be in [0, 100], got ${formatValue(p)}`);
   }
@@ -179,14 +217,24 @@ export function analyzeBatchLengths(
   const max = sorted[count - 1];
   const percentiles: Record<number, number> = {};
   for (const p of percents) percentiles[p] = percentile(sorted, p);
-  const edges: number[] = [];
-  const width = (max - min) / bins;
-  for (let k = 0; k <= bins; k++) edges.push(k === bins ? max : min + width * k);
-  const counts = new Array<number>(bins).fill(0);
+  // numpy's histogram with equal bins: edges from linspace over [min, max] (min ± 0.5 when all lengths are
+  // equal), index from the scaled offset, then moved one bin where rounding put a value on the wrong side of
+  // an edge, so bin k holds exactly [edges[k], edges[k+1]) (the last one its right edge too).
+  const first = min === max ? min - 0.5 : min;
+  const last = min === max ? max + 0.5 : max;
+  const edgeValues = allocate(op, Float64Array, bins + 1, `a histogram of ${bins} bins`);
+  const width = (last - first) / bins;
+  for (let k = 0; k <= bins; k++) edgeValues[k] = k === bins ? last : first + width * k;
+  const binCounts = allocate(op, Float64Array, bins, `a histogram of ${bins} bins`);
   for (let i = 0; i < count; i++) {
-    const bin = width === 0 ? 0 : Math.min(bins - 1, Math.floor((sorted[i] - min) / width));
-    counts[bin]++;
+    const x = sorted[i]!;
+    let bin = Math.min(bins - 1, Math.floor(((x - first) / (last - first)) * bins));
+    if (x < edgeValues[bin]!) bin--;
+    else if (bin !== bins - 1 && x >= edgeValues[bin + 1]!) bin++;
+    binCounts[bin]++;
   }
+  const edges = Array.from(edgeValues);
+  const counts = Array.from(binCounts);
   return {
     count,
     totalTokens: total,

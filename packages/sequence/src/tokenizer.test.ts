@@ -195,3 +195,17 @@ describe('processTexts with @bitnet/tokenizer tokenizers', () => {
     expect(Array.from(processTextsSync(words, ['hello world', ['world', 'hello there']]).inputIds)).toEqual([1, 2, 0, 2, 1, 0]); // padded with id 0
   });
 });
+
+describe('processTexts options', () => {
+  const toy: TokenizerLike = { encode: (_text, options) => ({ ids: options?.addSpecialTokens ? [9, 1] : [1] }) };
+
+  it('addSpecialTokens must be a boolean and specialTokens a template (a truthy string or a 0 is not silently taken)', async () => {
+    expect(() => processTextsSync(toy, ['a'], { addSpecialTokens: 'no' as never })).toThrow('[processTextsSync] options.addSpecialTokens must be true or false, got "no"');
+    await expect(processTexts(toy, ['a'], { addSpecialTokens: 'no' as never })).rejects.toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    expect(() => processTextsSync(toy, ['a'], { specialTokens: 0 as never })).toThrow('[processTextsSync] options.specialTokens must be a template from parseTemplate, got 0');
+    await expect(processTexts(toy, ['a'], { specialTokens: 'x' as never })).rejects.toThrow(expect.objectContaining({ code: 'ERR_BITNET_INVALID_ARGUMENT' }));
+    // false and null keep their meanings: no special tokens, and not given (probe the tokenizer).
+    expect(Array.from(processTextsSync(toy, ['a'], { addSpecialTokens: false }).inputIds)).toEqual([1]);
+    expect(Array.from(processTextsSync(toy, ['a'], { specialTokens: null as never }).inputIds)).toEqual([9, 1]);
+  });
+});

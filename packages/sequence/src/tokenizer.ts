@@ -1,7 +1,7 @@
 import { BitNetError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
 import type { SequenceBatch } from './batch.js';
 import { processAllowingEmpty, SequenceManager } from './sequence-manager.js';
-import { optionsObject } from './validation.js';
+import { checkBoolean, optionsObject } from './validation.js';
 import type { SpecialTokensTemplate, TemplatePiece } from './template.js';
 
 /** What `processTexts` needs from an encoding: ids, and optionally type ids and the special-tokens mask. */
@@ -213,6 +213,15 @@ function* probeTemplate(items: readonly TextInput[], raw: readonly RawIds[]): Ge
   return single ? { single, ...(pair ? { pair } : {}) } : undefined;
 }
 
+/** options.specialTokens: a template object, or undefined (null counts as not given); anything else is refused. */
+function specialTokensOption(op: string, options: ProcessTextsOptions): SpecialTokensTemplate | undefined {
+  const template = options.specialTokens ?? undefined;
+  if (template !== undefined && typeof template !== 'object') {
+    throw invalidArgument(op, `options.specialTokens must be a template from parseTemplate, got ${formatValue(template)}`);
+  }
+  return template;
+}
+
 function prepareManager(
   tokenizer: TokenizerLike,
   options: ProcessTextsOptions,
@@ -225,7 +234,7 @@ function prepareManager(
   if (vocabSize !== undefined && manager.options.vocabSize === undefined) manager.withVocabSize(vocabSize);
   const pad = tokenizer.padTokenId;
   if (!manager.hasExplicitPadTokenId && typeof pad === 'number' && Number.isInteger(pad) && pad >= 0) manager.withPadTokenId(pad);
-  if (template) manager.withSpecialTokens(template);
+  if (template !== undefined) manager.withSpecialTokens(template);
   return manager;
 }
 
@@ -252,8 +261,8 @@ export async function processTexts(tokenizer: TokenizerLike, texts: readonly Tex
       return [first.ids, second.ids];
     }),
   );
-  let template = options.specialTokens;
-  if (template === undefined && (options.addSpecialTokens ?? true)) {
+  let template = specialTokensOption(OP, options);
+  if (template === undefined && checkBoolean(OP, 'options.addSpecialTokens', options.addSpecialTokens, true)) {
     const steps = probeTemplate(items, raw);
     for (let step = steps.next(); ; ) {
       if (step.done) {
@@ -281,8 +290,8 @@ export function processTextsSync(tokenizer: TokenizerLike, texts: readonly TextI
       ? encode({ text: item, pair: null, addSpecialTokens: false, what: `texts[${i}]` }).ids
       : [encode({ text: item[0], pair: null, addSpecialTokens: false, what: `texts[${i}][0]` }).ids, encode({ text: item[1], pair: null, addSpecialTokens: false, what: `texts[${i}][1]` }).ids],
   );
-  let template = options.specialTokens;
-  if (template === undefined && (options.addSpecialTokens ?? true)) {
+  let template = specialTokensOption('processTextsSync', options);
+  if (template === undefined && checkBoolean('processTextsSync', 'options.addSpecialTokens', options.addSpecialTokens, true)) {
     const steps = probeTemplate(items, raw);
     for (let step = steps.next(); ; ) {
       if (step.done) {

@@ -22,6 +22,13 @@ export function allocate<T>(op: string, type: { new (length: number): T; BYTES_P
   }
 }
 
+/** An optional boolean option: `fallback` when undefined (or null), else it must be a boolean (a string 'false' is truthy). */
+export function checkBoolean(op: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw invalidArgument(op, `${name} must be true or false, got ${formatValue(value)}`);
+  return value;
+}
+
 export function checkPositiveInteger(op: string, name: string, value: unknown, minimum = 1): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw invalidArgument(op, `${name} must be an integer, got ${formatValue(value)}`);
