@@ -1,3 +1,4 @@
+import { optionsObject } from '@bitnet/errors';
 import type { DeviceBenchmark } from './device.js';
 import { listDevices } from './registry.js';
 
@@ -12,7 +13,8 @@ export interface DeviceRanking extends DeviceBenchmark {
  * f32 FMA throughput (the bound of matmul-heavy work), ties broken by memory
  * bandwidth (the bound of token generation).
  */
-export async function compareDevices(options: { durationMs?: number } = {}): Promise<DeviceRanking[]> {
+export async function compareDevices(options: { durationMs?: number } | null = {}): Promise<DeviceRanking[]> {
+  options = optionsObject('compareDevices', options);
   const results: DeviceBenchmark[] = [];
   for (const device of listDevices()) results.push(await device.benchmark(options));
   results.sort((a, b) => b.flopsPerSecond - a.flopsPerSecond || b.readBytesPerSecond - a.readBytesPerSecond);

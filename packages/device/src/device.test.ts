@@ -7,6 +7,8 @@ import {
   Device,
   type DeviceKind,
   autoSelectDevice,
+  defaultPreferenceOrder,
+  deviceKinds,
   compareDevices,
   getBackendStatus,
   getDevice,
@@ -174,7 +176,134 @@ describe('registry', () => {
 
   it('rejects malformed providers and devices', () => {
     expect(() => registerDeviceProvider({ kind: 'tpu' as DeviceKind, probe: () => ({ available: true }), devices: () => [] })).toThrow(/kind must be one of/);
-    expect(() => new Device({ ...getDevice('cpu'), kind: 'mlx', id: 'cpu' } as never)).toThrow(/must start with its kind/);
+    expect(() => new Device({ ...getDevice('cpu'), kind: 'mlx', id: 'cpu' } as never)).toThrow(/must be its kind "mlx" or start with "mlx:"/);
+  });
+});
+
+describe('what providers and devices are checked for (independent audit)', () => {
+  const cpu = () => getDevice('cpu');
+  const init = (overrides: Record<string, unknown> = {}) => ({
+    kind: 'mlx',
+    id: 'mlx:0',
+    name: 'MLX test device',
+    capabilities: { ...cpu().capabilities, simd: null },
+    measureBandwidth: async () => ({ readBytesPerSecond: 1, triadBytesPerSecond: 1, threads: 1, bytes: 1 }),
+    benchmark: async () => ({ deviceId: 'mlx:0', flopsPerSecond: 1, readBytesPerSecond: 1, durationMs: 1 }),
+    ...overrides,
+  });
+  const codeOf = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+    return undefined;
+  };
+
+  it('a probe that answers garbage makes its kind unavailable and leaves every other kind working', () => {
+    for (const answer of [null, undefined, 'yes', { available: 'no' }, Promise.resolve({ available: true })]) {
+      cleanups.push(registerDeviceProvider({ kind: 'mlx', probe: () => answer as never, devices: () => [new Device(init() as never)] }));
+      expect(listDevices().map((d) => d.id)).toEqual(['cpu']);
+      expect(getDeviceInfo().mlx).toBe(false);
+      const status = getBackendStatus().find((s) => s.kind === 'mlx')!;
+      expect(status.reason).toMatch(/^the mlx provider's probe returned .*, not \{ available, reason \}$/);
+      expect(selectDevice({ prefer: 'mlx', log: () => {} }).device.id).toBe('cpu');
+      cleanups.pop()!();
+    }
+  });
+
+  it('devices() must list Devices of its own kind: anything else makes the kind unavailable with the reason', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [[42], /listed 42 at 0, which is not a Device/],
+      ['mlx:gpu', /listed "mlx:gpu" instead of an array of devices/],
+      [null, /listed null instead of an array/],
+      [[new Device(init({ kind: 'cpu', id: 'cpu:x' }) as never)], /listed a cpu device \(cpu:x\) among its own/],
+      [[new Device(init() as never), new Device(init() as never)], /listed the id mlx:0 twice/],
+    ];
+    for (const [listed, reason] of cases) {
+      cleanups.push(registerDeviceProvider({ kind: 'mlx', probe: () => ({ available: true }), devices: () => listed as never }));
+      expect(listDevices().map((d) => d.id)).toEqual(['cpu']);
+      expect(() => getDevice('mlx')).toThrow(reason);
+      // exclude stays absolute: a cpu-kind device listed by another provider is never picked.
+      expect(codeOf(() => selectDevice({ exclude: ['cpu'], log: () => {} }))).toBe('ERR_BITNET_UNAVAILABLE');
+      cleanups.pop()!();
+    }
+  });
+
+  it('the Device constructor refuses what would fail later, and devices cannot be altered by a caller', () => {
+    expect(codeOf(() => new Device(init({ kind: 'tpu', id: 'tpu' }) as never))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(codeOf(() => new Device(init({ kind: 'cpu', id: 'cpux' }) as never))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(codeOf(() => new Device(init({ name: 7 }) as never))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(codeOf(() => new Device(init({ measureBandwidth: undefined }) as never))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    const cyclic: Record<string, unknown> = { computeUnits: 1 };
+    cyclic.self = cyclic;
+    expect(() => new Device(init({ capabilities: cyclic }) as never)).toThrow(/capabilities.self refers back to an object that contains it/);
+    const device = cpu();
+    expect(() => {
+      (device as { id: string }).id = 'hacked';
+    }).toThrow(TypeError);
+    expect(getDevice('cpu').id).toBe('cpu');
+    expect(Object.isFrozen(deviceKinds) && Object.isFrozen(defaultPreferenceOrder)).toBe(true);
+  });
+
+  it('measurements run one at a time, a failed one never evicts a newer result, and the cache is keyed by the threads used', async () => {
+    let running = 0;
+    let overlapped = false;
+    let calls = 0;
+    const device = new Device(
+      init({
+        capabilities: { ...cpu().capabilities, simd: null, computeUnits: 2 },
+        measureBandwidth: async ({ threads }: { threads: number }) => {
+          const call = ++calls;
+          overlapped ||= running > 0;
+          running++;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          running--;
+          if (call === 1) throw new Error('probe failed');
+          return { readBytesPerSecond: call, triadBytesPerSecond: call, threads, bytes: 1 };
+        },
+      }) as never,
+    );
+    const first = device.measureMemoryBandwidth({ threads: 1 });
+    const refreshed = device.measureMemoryBandwidth({ threads: 1, refresh: true });
+    await expect(first).rejects.toThrow('probe failed');
+    expect((await refreshed).readBytesPerSecond).toBe(2);
+    expect(await device.measureMemoryBandwidth({ threads: 1 })).toBe(await refreshed);
+    expect(overlapped).toBe(false);
+    // 0, 2 and 64 all mean the device's 2 compute units: one measurement.
+    const all = await device.measureMemoryBandwidth({ threads: 0 });
+    expect(await device.measureMemoryBandwidth({ threads: 2 })).toBe(all);
+    expect(await device.measureMemoryBandwidth({ threads: 64 })).toBe(all);
+    expect(all.threads).toBe(2);
+    expect(calls).toBe(3);
+    // null options are none; anything else wrong is typed.
+    expect(await device.measureMemoryBandwidth(null)).toBe(all);
+    expect(codeOf(() => device.measureMemoryBandwidth({ threads: '2' as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(codeOf(() => device.benchmark({ durationMs: '100' as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(codeOf(() => device.measureMemoryBandwidth(5 as never))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(codeOf(() => selectDevice({ env: { BITNET_DEVICE: 5 as never } }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+  });
+
+  it('the default logger reports a skipped candidate once per reason, whatever it falls back to', () => {
+    const script = `const D = await import(${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))});
+      D.selectDevice(); D.selectDevice({ exclude: ['mlx'] }); D.selectDevice({ prefer: 'cuda' });`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, BITNET_LOG: '', BITNET_DEVICE: '' } });
+    const lines = run.stderr.trim().split('\n').filter((line) => line.startsWith('[bitnet]'));
+    const candidates = lines.map((line) => line.replace(/^\[bitnet\] (\w+) unavailable.*$/, '$1'));
+    expect(new Set(candidates).size).toBe(candidates.length);
+    expect(candidates.sort()).toEqual(['cuda', 'metal', 'mlx']);
+  });
+
+  it('one registry for the ESM and CJS builds: a provider registered through one is seen by the other', () => {
+    const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+    const script = `const esm = await import(${JSON.stringify(`${dist}index.js`)});
+      const { createRequire } = await import('node:module');
+      const cjs = createRequire(import.meta.url)(${JSON.stringify(`${dist}index.cjs`)});
+      esm.registerDeviceProvider({ kind: 'cuda', probe: () => ({ available: false, reason: 'driver 535 too old' }), devices: () => [] });
+      console.log(cjs.getBackendStatus().find((s) => s.kind === 'cuda').reason);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('driver 535 too old');
   });
 });
 

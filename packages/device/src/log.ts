@@ -1,11 +1,18 @@
-/** Where device-selection messages go. The default prints each distinct message once, to stderr, with a [bitnet] prefix. */
-export type DeviceLogger = (message: string) => void;
+/**
+ * Where device-selection messages go. `key` names what a message is about (a skipped candidate and why); the
+ * default logger prints each key once, so a candidate skipped by many selections is reported once even when
+ * the kind it falls back to differs.
+ */
+export type DeviceLogger = (message: string, key?: string) => void;
 
-const printed = new Set<string>();
+// One set per process, shared by this package's ESM and CJS builds (both may be loaded).
+const printedKey = Symbol.for('@bitnet/device.logged');
+const printed: Set<string> = ((globalThis as Record<symbol, unknown>)[printedKey] as Set<string> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[printedKey] = new Set<string>()) as Set<string>;
 
-export const defaultLogger: DeviceLogger = (message) => {
-  if (process.env.BITNET_LOG === 'silent' || printed.has(message)) return;
-  printed.add(message);
+export const defaultLogger: DeviceLogger = (message, key = message) => {
+  if (process.env.BITNET_LOG === 'silent' || printed.has(key)) return;
+  printed.add(key);
   process.stderr.write(`[bitnet] ${message}\n`);
 };
 

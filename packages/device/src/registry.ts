@@ -1,5 +1,5 @@
-import { BitNetError, ErrorCode, invalidArgument } from '@bitnet/errors';
-import { type Device, type DeviceKind, deviceKinds } from './device.js';
+import { BitNetError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
+import { type Device, type DeviceKind, deviceKinds, isDevice } from './device.js';
 
 export interface ProbeResult {
   available: boolean;
@@ -21,15 +21,26 @@ export interface DeviceProvider {
   devices(): Device[];
 }
 
-const providers = new Map<DeviceKind, DeviceProvider>();
-const deviceCache = new Map<DeviceKind, Device[]>();
-/** Why a provider's devices() threw: the kind then counts as unavailable with this reason (until re-registered). */
-const deviceFailures = new Map<DeviceKind, string>();
+interface RegistryState {
+  providers: Map<DeviceKind, DeviceProvider>;
+  deviceCache: Map<DeviceKind, Device[]>;
+  /** Why a provider's devices() failed: the kind then counts as unavailable with this reason (until re-registered). */
+  deviceFailures: Map<DeviceKind, string>;
+}
+
+/**
+ * One registry per process, whichever copy of this package (its ESM or CJS build) is loaded: a backend that
+ * registers through `import` must be seen by code that `require`s the package, and the reverse.
+ */
+const registryKey = Symbol.for('@bitnet/device.registry');
+const state: RegistryState = ((globalThis as Record<symbol, unknown>)[registryKey] as RegistryState | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[registryKey] = { providers: new Map(), deviceCache: new Map(), deviceFailures: new Map() } satisfies RegistryState) as RegistryState;
+const { providers, deviceCache, deviceFailures } = state;
 
 /** Registers (or replaces) the provider of one device kind. Returns a function that unregisters it. */
 export function registerDeviceProvider(provider: DeviceProvider): () => void {
-  if (!provider || !deviceKinds.includes(provider.kind)) {
-    throw invalidArgument('registerDeviceProvider', `kind must be one of ${deviceKinds.join(', ')}, got ${String(provider?.kind)}`);
+  if (provider === null || typeof provider !== 'object' || !deviceKinds.includes(provider.kind)) {
+    throw invalidArgument('registerDeviceProvider', `kind must be one of ${deviceKinds.join(', ')}, got ${formatValue((provider as DeviceProvider | null)?.kind)}`);
   }
   if (typeof provider.probe !== 'function' || typeof provider.devices !== 'function') {
     throw invalidArgument('registerDeviceProvider', 'a provider needs probe() and devices() functions');
@@ -73,28 +84,55 @@ function missingProviderReason(kind: DeviceKind): string {
 export function probeDeviceKind(kind: DeviceKind): ProbeResult {
   const provider = providers.get(kind);
   if (!provider) return { available: false, reason: missingProviderReason(kind) };
-  let result: ProbeResult;
+  let result: unknown;
   try {
     result = provider.probe();
   } catch (error) {
     return { available: false, reason: `the ${kind} provider's probe failed: ${error instanceof Error ? error.message : String(error)}` };
   }
-  if (!result.available) return { available: false, reason: result.reason ?? 'the provider reported it unavailable without a reason' };
+  // A probe must answer { available: boolean, reason?: string } at once; anything else is a broken provider.
+  const answer = result as ProbeResult | null;
+  if (answer === null || typeof answer !== 'object' || typeof answer.available !== 'boolean') {
+    const promise = typeof answer === 'object' && answer !== null && typeof (answer as { then?: unknown }).then === 'function';
+    const what = promise ? 'a promise (probe() must answer at once)' : formatValue(answer);
+    return { available: false, reason: `the ${kind} provider's probe returned ${what}, not { available, reason }` };
+  }
+  if (!answer.available) return { available: false, reason: typeof answer.reason === 'string' && answer.reason ? answer.reason : 'the provider reported it unavailable without a reason' };
   const failure = deviceFailures.get(kind);
   return failure === undefined ? { available: true } : { available: false, reason: failure };
+}
+
+/** What is wrong with a provider's devices() answer, or null: it must be an array of Devices of its kind, ids unique. */
+function devicesProblem(kind: DeviceKind, listed: unknown): string | null {
+  if (!Array.isArray(listed)) return `${formatValue(listed)} instead of an array of devices`;
+  const ids = new Set<string>();
+  for (const [i, device] of listed.entries()) {
+    if (!isDevice(device)) return `${formatValue(device)} at ${i}, which is not a Device`;
+    if (device.kind !== kind) return `a ${device.kind} device (${device.id}) among its own`;
+    if (ids.has(device.id)) return `the id ${device.id} twice`;
+    ids.add(device.id);
+  }
+  return null;
 }
 
 function devicesOf(kind: DeviceKind): Device[] {
   if (!probeDeviceKind(kind).available) return [];
   let devices = deviceCache.get(kind);
   if (!devices) {
+    let listed: unknown;
     try {
-      devices = providers.get(kind)!.devices();
+      listed = providers.get(kind)!.devices();
     } catch (error) {
       // Kept as the kind's reason, so listDevices, getDevice, selectDevice and `bitnet info` can say why it is missing.
       deviceFailures.set(kind, `the ${kind} provider could not list its devices: ${error instanceof Error ? error.message : String(error)}`);
       return [];
     }
+    const problem = devicesProblem(kind, listed);
+    if (problem !== null) {
+      deviceFailures.set(kind, `the ${kind} provider listed ${problem}`);
+      return [];
+    }
+    devices = Object.freeze([...(listed as Device[])]) as Device[];
     deviceCache.set(kind, devices);
   }
   return devices;

@@ -9,14 +9,15 @@ import { getDevice, probeDeviceKind } from './registry.js';
  * machine; metal's own kernels come before MLX's general ops), the CPU last
  * because it always works when the native addon loads.
  */
-export const defaultPreferenceOrder: readonly DeviceKind[] = ['metal', 'mlx', 'cuda', 'cpu'];
+export const defaultPreferenceOrder: readonly DeviceKind[] = Object.freeze(['metal', 'mlx', 'cuda', 'cpu'] as const);
 
 export interface AutoSelectOptions {
   /** Kinds or ids to try first, in order; the default order follows. */
   prefer?: string | readonly string[];
   /**
-   * Kinds never to pick: one kind or a list. Absolute, `cpu` included: when every kind left
-   * is unavailable the call fails with ERR_BITNET_UNAVAILABLE rather than run on an excluded one.
+   * Kinds never to pick: one kind or a list. Absolute among the candidates, `cpu` included: when every
+   * kind left is unavailable the call fails with ERR_BITNET_UNAVAILABLE rather than run on an excluded one.
+   * BITNET_DEVICE, the user's explicit choice, still wins over it (rule 1).
    */
   exclude?: DeviceKind | readonly DeviceKind[];
   /** Where to log fallbacks; default prints each distinct message once to stderr. */
@@ -75,7 +76,11 @@ export function selectDevice(options: AutoSelectOptions = {}): DeviceSelection {
   const prefer = toList('prefer', options.prefer);
   const exclude = new Set(toList('exclude', options.exclude));
 
-  const forced = env.BITNET_DEVICE?.trim();
+  const setting: unknown = env.BITNET_DEVICE;
+  if (setting !== undefined && typeof setting !== 'string') {
+    throw invalidArgument('autoSelectDevice', `BITNET_DEVICE must be a string (a device kind or id, or auto), got ${formatValue(setting)}`);
+  }
+  const forced = setting?.trim();
   if (forced && forced !== 'auto') {
     const kind = forced.split(':')[0] as DeviceKind;
     if (!deviceKinds.includes(kind)) {
@@ -124,7 +129,7 @@ export function selectDevice(options: AutoSelectOptions = {}): DeviceSelection {
     const tried = skipped.filter((step) => step.reason !== 'excluded');
     tried.forEach((step, index) => {
       const next = tried[index + 1]?.candidate ?? device.id;
-      log(`${step.candidate} unavailable (${step.reason}), falling back to ${next}`);
+      log(`${step.candidate} unavailable (${step.reason}), falling back to ${next}`, `${step.candidate} unavailable (${step.reason})`);
     });
     return { device, reason, skipped };
   }
