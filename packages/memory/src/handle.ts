@@ -25,7 +25,6 @@ export class MemoryHandle {
   readonly size: number;
   readonly alignment: number;
   readonly device: string;
-  /** @internal */ state: number;
   /** @internal */ readonly owner: object;
   /** @internal */ readonly devicePool: DevicePool;
   /** @internal Small blocks: their slab and index in it; null for large blocks. */
@@ -36,13 +35,57 @@ export class MemoryHandle {
   readonly offset: number;
   /** @internal Bytes the block really occupies. */
   readonly blockBytes: number;
-  /** @internal */ blockBuffer: ArrayBuffer | null;
-  /** @internal */ bufferRef: WeakRef<ArrayBuffer> | null;
-  /** @internal Tracking (standard level and up). */
-  time: number;
-  /** @internal */ stack: { stack?: string } | null;
-  /** @internal */ record: AllocationRecord | null;
-  /** @internal */ youngIndex: number;
+  // What changes over a handle's life lives in private fields behind accessors: a user may freeze the handle
+  // (Object.freeze makes its own properties read-only), and deallocate must still be able to free it.
+  #state: number;
+  #blockBuffer: ArrayBuffer | null;
+  #bufferRef: WeakRef<ArrayBuffer> | null;
+  #time: number;
+  #stack: { stack?: string } | null;
+  #record: AllocationRecord | null;
+  #youngIndex: number;
+  /** @internal */ get state(): number {
+    return this.#state;
+  }
+  set state(value: number) {
+    this.#state = value;
+  }
+  /** @internal */ get blockBuffer(): ArrayBuffer | null {
+    return this.#blockBuffer;
+  }
+  set blockBuffer(value: ArrayBuffer | null) {
+    this.#blockBuffer = value;
+  }
+  /** @internal */ get bufferRef(): WeakRef<ArrayBuffer> | null {
+    return this.#bufferRef;
+  }
+  set bufferRef(value: WeakRef<ArrayBuffer> | null) {
+    this.#bufferRef = value;
+  }
+  /** @internal Tracking (standard level and up). */ get time(): number {
+    return this.#time;
+  }
+  set time(value: number) {
+    this.#time = value;
+  }
+  /** @internal */ get stack(): { stack?: string } | null {
+    return this.#stack;
+  }
+  set stack(value: { stack?: string } | null) {
+    this.#stack = value;
+  }
+  /** @internal */ get record(): AllocationRecord | null {
+    return this.#record;
+  }
+  set record(value: AllocationRecord | null) {
+    this.#record = value;
+  }
+  /** @internal */ get youngIndex(): number {
+    return this.#youngIndex;
+  }
+  set youngIndex(value: number) {
+    this.#youngIndex = value;
+  }
 
   /** @internal Pools create handles; user code cannot. */
   constructor(
@@ -66,7 +109,7 @@ export class MemoryHandle {
     this.size = size;
     this.alignment = alignment;
     this.device = device;
-    this.state = LIVE;
+    this.#state = LIVE;
     this.owner = poolOwner;
     this.devicePool = devicePool;
     this.slab = slab;
@@ -75,12 +118,12 @@ export class MemoryHandle {
     this.offset = offset;
     this.blockBytes = blockBytes;
     // Assigned here rather than as field initialisers: V8 builds the object faster.
-    this.blockBuffer = null;
-    this.bufferRef = null;
-    this.time = 0.5; // a double from the start, so the field never changes representation
-    this.stack = null;
-    this.record = null;
-    this.youngIndex = -1;
+    this.#blockBuffer = null;
+    this.#bufferRef = null;
+    this.#time = 0.5; // a double from the start, so the field never changes representation
+    this.#stack = null;
+    this.#record = null;
+    this.#youngIndex = -1;
   }
 
   /** True until the block is deallocated or its pool disposed. */

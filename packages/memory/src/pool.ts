@@ -1,4 +1,4 @@
-import { BitNetError, BitNetRangeError, DisposedError, ErrorCode, invalidArgument, outOfRange } from '@bitnet/errors';
+import { BitNetError, BitNetRangeError, DisposedError, ErrorCode, invalidArgument, isBitNetError, outOfRange } from '@bitnet/errors';
 import { getMemoryBackend } from './backend.js';
 import { CleanupManager, type CleanupOptions, type CleanupResult } from './cleanup.js';
 import { type MemoryPoolConfig, type ResolvedPoolConfig, resolveConfig } from './config.js';
@@ -85,6 +85,9 @@ export class HybridMemoryPool {
   private cpu: DevicePool | null = null;
   private readonly totals = { currentAllocated: 0, peakAllocated: 0 };
   private readonly pressureCallbacks = new Set<PressureCallback>();
+  /** Pressure events not yet delivered to every callback (see updatePressure). */
+  private readonly pressureQueue: Array<{ pool: DevicePool; event: PressureEvent }> = [];
+  private deliveringPressure = false;
   private nextHandleId = 1;
   private readonly zeroOnAllocate: boolean;
   private disposed = false;
@@ -146,6 +149,7 @@ export class HybridMemoryPool {
     let handle: MemoryHandle;
     let large: boolean;
     let counters: Counters;
+    const largeArenasBefore = pool.large.arenas.length;
     if (size < pool.sizeClasses.threshold) {
       large = false;
       const index = classFor(pool.sizeClasses, size, alignment);
@@ -163,7 +167,7 @@ export class HybridMemoryPool {
       counters = pool.largeCounters;
     }
     // Zeroed before any counter moves, so a failure can give the block back and leave the pool as it was.
-    if (zero) this.zeroNew(handle, known === null);
+    if (zero) this.zeroNew(handle, known === null, largeArenasBefore);
     if (known === null) this.addDevicePool(pool);
     counters.addAllocation(size, handle.blockBytes);
     const deviceCounters = pool.counters;
@@ -178,7 +182,8 @@ export class HybridMemoryPool {
 
   /** Returns a block to the pool; the handle and every view of it stop working. */
   deallocate(handle: MemoryHandle): void {
-    if (!(handle instanceof MemoryHandle)) {
+    // A bare object on MemoryHandle's prototype is no handle at all, not one of another pool.
+    if (!(handle instanceof MemoryHandle) || typeof handle.id !== 'number') {
       throw invalidArgument('HybridMemoryPool.deallocate', `expected a MemoryHandle, got ${describe(handle)}`);
     }
     if (handle.owner !== this) {
@@ -422,7 +427,7 @@ export class HybridMemoryPool {
   }
 
   /** Zeroes a block not yet counted; if the device fails, the block (and a new device's arenas) go back first. */
-  private zeroNew(handle: MemoryHandle, newDevice: boolean): void {
+  private zeroNew(handle: MemoryHandle, newDevice: boolean, largeArenasBefore: number): void {
     const pool = handle.devicePool;
     try {
       const backend = pool.backend;
@@ -438,8 +443,15 @@ export class HybridMemoryPool {
       if (newDevice) {
         pool.small.releaseAll();
         pool.large.releaseAll();
+      } else if (handle.slab === null && pool.large.arenas.length > largeArenasBefore && pool.large.arenas.at(-1) === handle.arena) {
+        // The arena this block grew is empty again: give it back too, so the pool is as it was.
+        pool.large.releaseArena(handle.arena);
       }
-      throw error;
+      if (isBitNetError(error)) throw error;
+      throw new BitNetError(ErrorCode.UNAVAILABLE, 'HybridMemoryPool.allocateZeroed', `device "${handle.device}" could not zero a ${handle.size}-byte block: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+        details: { device: handle.device, bytes: handle.size },
+      });
     }
   }
 
@@ -449,24 +461,37 @@ export class HybridMemoryPool {
     const index = pressureIndexOf(pool.counters.currentAllocated, pool.pressureBytes);
     pool.armPressure(index);
     if (index === previous) return;
-    const event: PressureEvent = {
-      device: pool.device,
-      level: pressureLevels[index]!,
-      previous: pressureLevels[previous]!,
-      currentAllocated: pool.counters.currentAllocated,
-      memoryLimit: pool.memoryLimit,
-      ratio,
-    };
-    for (const callback of this.pressureCallbacks) {
-      try {
-        callback(event);
-      } catch (error) {
-        process.emitWarning(`pressure callback threw: ${error instanceof Error ? error.message : String(error)}`, {
-          code: 'BITNET_MEMORY_CALLBACK',
-        });
+    this.pressureQueue.push({
+      pool,
+      event: {
+        device: pool.device,
+        level: pressureLevels[index]!,
+        previous: pressureLevels[previous]!,
+        currentAllocated: pool.counters.currentAllocated,
+        memoryLimit: pool.memoryLimit,
+        ratio,
+      },
+    });
+    // A callback that allocates or frees may cross another boundary: that event waits until this one has
+    // reached every callback, so each sees the levels in the order they happened.
+    if (this.deliveringPressure) return;
+    this.deliveringPressure = true;
+    try {
+      for (let next = this.pressureQueue.shift(); next !== undefined; next = this.pressureQueue.shift()) {
+        for (const callback of this.pressureCallbacks) {
+          try {
+            callback(next.event);
+          } catch (error) {
+            process.emitWarning(`pressure callback threw: ${error instanceof Error ? error.message : String(error)}`, {
+              code: 'BITNET_MEMORY_CALLBACK',
+            });
+          }
+        }
+        this.cleanupManager.onPressure(next.pool, next.event.ratio);
       }
+    } finally {
+      this.deliveringPressure = false;
     }
-    this.cleanupManager.onPressure(pool, ratio);
   }
 
   private backgroundLeakScan(): void {

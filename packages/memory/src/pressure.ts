@@ -30,16 +30,28 @@ function tidy(value: number): number {
  * Byte counts where each level starts for a device with `limit` bytes: the
  * smallest whole byte count at or above ratio × limit, so comparisons against
  * currentAllocated (an integer) are exact and a boundary is inclusive (700 of
- * 1000 bytes is medium with t = 0.8). A product within float noise (relative
- * 1e-12) of a whole number is taken as that number, so 0.7000000000000001 × 1000
- * cannot push the boundary to 701.
+ * 1000 bytes is medium with t = 0.8).
  */
 export function pressureThresholdBytes(threshold: number, limit: number): number[] {
-  return pressureRatios(threshold).map((ratio) => {
-    const bytes = ratio * limit;
-    const nearest = Math.round(bytes);
-    return Math.abs(bytes - nearest) <= bytes * 1e-12 ? nearest : Math.ceil(bytes);
-  });
+  return pressureRatios(threshold).map((ratio) => exactCeiling(ratio, limit));
+}
+
+/**
+ * ⌈ratio × limit⌉ computed exactly: `ratio` is read as the decimal of at most 12 significant digits it was
+ * tidied to, and the product taken in BigInt. (A float product with a relative tolerance moved boundaries of
+ * limits near 10^12 by a byte: 0.7 × 1000000000003 = …002.1 must start at …003.)
+ */
+function exactCeiling(ratio: number, limit: number): number {
+  if (ratio === 0) return 0;
+  const match = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(ratio.toExponential(11));
+  if (match === null || !Number.isSafeInteger(limit)) return Math.ceil(ratio * limit);
+  const digits = BigInt(match[1]! + (match[2] ?? ''));
+  // ratio = digits × 10^(exponent − fraction digits).
+  const scale = Number(match[3]) - (match[2]?.length ?? 0);
+  const product = digits * BigInt(limit);
+  if (scale >= 0) return Number(product * 10n ** BigInt(scale));
+  const denominator = 10n ** BigInt(-scale);
+  return Number((product + denominator - 1n) / denominator);
 }
 
 export function pressureIndexOf(ratio: number, ratios: readonly number[]): number {

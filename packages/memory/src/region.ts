@@ -85,11 +85,20 @@ export class BuddyRegion {
     const needed = nextPowerOfTwo(this.roundedBytes(bytes));
     let size = Math.max(needed, this.growthBytes);
     if (this.reservedBytes + size > this.maxBytes) size = needed;
-    if (this.reservedBytes + size > this.maxBytes) {
-      // Empty arenas too small for this request may make room for one that fits.
-      this.releaseEmptyArenas(0, Infinity);
+    // Empty arenas too small for this request may make room for one that fits; they are counted here and
+    // given back only once the new arena exists, so a call that fails leaves the region as it was.
+    let emptyBytes = 0;
+    for (const arena of this.arenas) if (arena.liveRuns === 0 && arena.buddy.isEmpty()) emptyBytes += arena.memory.bytes;
+    if (size / this.minBlock > 2 ** 30) {
+      // Beyond what one arena's bookkeeping can index: refused before the device is asked for memory.
+      throw new BitNetRangeError(
+        ErrorCode.OUT_OF_MEMORY,
+        op,
+        `the ${this.name} pool of device "${this.device}" cannot hold ${bytes} bytes: an arena of ${size} bytes has more than 2^30 units of ${this.minBlock} bytes`,
+        { details: { bytes, arenaBytes: size } },
+      );
     }
-    if (this.reservedBytes + size > this.maxBytes) {
+    if (this.reservedBytes - emptyBytes + size > this.maxBytes) {
       throw new BitNetRangeError(
         ErrorCode.OUT_OF_MEMORY,
         op,
@@ -109,20 +118,27 @@ export class BuddyRegion {
         { cause: error, details: { bytes, arenaBytes: size } },
       );
     }
-    const arena = new Arena(memory, this.minBlock);
+    let arena: Arena;
+    try {
+      arena = new Arena(memory, this.minBlock);
+    } catch (error) {
+      this.backend.freeArena(memory);
+      throw error;
+    }
+    if (this.reservedBytes + size > this.maxBytes) this.releaseEmptyArenas(0, Infinity, this.maxBytes - size);
     this.arenas.push(arena);
     this.reservedBytes += size;
     return arena;
   }
 
   /**
-   * Gives empty arenas back to the device, keeping the first `keep` of them.
-   * Stops when `deadline` (performance.now() value) has passed. Returns bytes released.
+   * Gives empty arenas back to the device, keeping the first `keep` of them. Stops when `deadline`
+   * (performance.now() value) has passed, or once no more than `target` bytes stay reserved. Returns bytes released.
    */
-  releaseEmptyArenas(keep: number, deadline: number): number {
+  releaseEmptyArenas(keep: number, deadline: number, target = 0): number {
     let kept = 0;
     let released = 0;
-    for (let i = 0; i < this.arenas.length; ) {
+    for (let i = 0; i < this.arenas.length && this.reservedBytes > target; ) {
       const arena = this.arenas[i]!;
       if (arena.liveRuns !== 0 || !arena.buddy.isEmpty()) {
         i++;
@@ -141,6 +157,16 @@ export class BuddyRegion {
       this.backend.freeArena(arena.memory);
     }
     return released;
+  }
+
+  /** Gives back one empty arena (one this region just grew for a block whose allocation then failed). */
+  releaseArena(arena: Arena): void {
+    const index = this.arenas.indexOf(arena);
+    if (index < 0 || arena.liveRuns !== 0 || !arena.buddy.isEmpty()) return;
+    this.arenas.splice(index, 1);
+    this.reservedBytes -= arena.memory.bytes;
+    arena.released = true;
+    this.backend.freeArena(arena.memory);
   }
 
   /** Frees every arena; only called when the pool is disposed. */
