@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeBatchLengths, bucketByLength, createBatches, packSequences, paddingWaste, percentile } from './index.js';
 import { createRandom } from './random.js';
+import { errorCode } from './testing/error-code.js';
 
 /** A realistic length distribution: log-normal (median ~120 tokens, long tail), clipped to [4, 1024]. */
 function realisticLengths(count: number, seed: number): number[] {
@@ -106,19 +107,11 @@ describe('analyzeBatchLengths', () => {
 });
 
 describe('inputs that used to pass unchecked', () => {
-  const codeOf = (fn: () => unknown): string | undefined => {
-    try {
-      fn();
-    } catch (error) {
-      return (error as { code?: string }).code;
-    }
-    return undefined;
-  };
 
   it('createBatches: shuffle must be a boolean, the seed must fit the generator, boundaries must increase', () => {
     expect(() => createBatches([3, 1, 2], { maxBatchSize: 1, shuffle: 'no' as never })).toThrow('[createBatches] options.shuffle must be true or false, got "no"');
-    expect(codeOf(() => createBatches([3, 1, 2], { maxBatchSize: 1, shuffle: true, seed: 2 ** 53 }))).toBe('ERR_BITNET_OUT_OF_RANGE');
-    expect(codeOf(() => createBatches([3, 1, 2], { maxBatchSize: 1, strategy: 'sorted', boundaries: [5, 2] }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(errorCode(() => createBatches([3, 1, 2], { maxBatchSize: 1, shuffle: true, seed: 2 ** 53 }))).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(errorCode(() => createBatches([3, 1, 2], { maxBatchSize: 1, strategy: 'sorted', boundaries: [5, 2] }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
     // Seeds that agree in their low 32 bits still shuffle differently (the generator used to drop the rest).
     const order = (seed: number) => createBatches(Array.from({ length: 12 }, (_, i) => i + 1), { maxBatchSize: 1, shuffle: true, seed }).map((b) => b.indices[0]).join();
     expect(order(1)).not.toBe(order(1 + 2 ** 32));
@@ -128,15 +121,15 @@ describe('inputs that used to pass unchecked', () => {
 
   it('paddingWaste refuses what is not a list of batches instead of returning NaN', () => {
     expect(() => paddingWaste(null as never)).toThrow('[paddingWaste] batches must be an array of batches from createBatches, got null');
-    expect(codeOf(() => paddingWaste([{}] as never))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(errorCode(() => paddingWaste([{}] as never))).toBe('ERR_BITNET_INVALID_ARGUMENT');
     expect(paddingWaste(createBatches([1, 2, 3], { maxBatchSize: 3 }))).toEqual({ tokens: 6, paddingTokens: 3, cells: 9, paddingRate: 1 / 3 });
   });
 
   it('analyzeBatchLengths and percentile refuse bad options with typed errors', () => {
-    expect(codeOf(() => analyzeBatchLengths([1, 2], { percentiles: 50 as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
-    expect(codeOf(() => analyzeBatchLengths([1, 2], { bins: 2 ** 32 }))).toBe('ERR_BITNET_OUT_OF_RANGE');
-    expect(codeOf(() => percentile(null as never, 50))).toBe('ERR_BITNET_INVALID_ARGUMENT');
-    expect(codeOf(() => percentile([1, 2], 150))).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(errorCode(() => analyzeBatchLengths([1, 2], { percentiles: 50 as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(errorCode(() => analyzeBatchLengths([1, 2], { bins: 2 ** 32 }))).toBe('ERR_BITNET_OUT_OF_RANGE');
+    expect(errorCode(() => percentile(null as never, 50))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(errorCode(() => percentile([1, 2], 150))).toBe('ERR_BITNET_OUT_OF_RANGE');
     expect(percentile([], 50)).toBeNaN();
   });
 });

@@ -13,6 +13,7 @@ import {
   SequenceManager,
   toAdditiveMask,
 } from './index.js';
+import { errorCode } from './testing/error-code.js';
 
 describe('masks', () => {
   it('causal mask is lower triangular', () => {
@@ -96,19 +97,11 @@ describe('masks', () => {
 
 describe('mask inputs that used to pass unchecked', () => {
   const batch = new SequenceManager().withPaddingSide('left').processBatch([[5, 6, 7], [8]]);
-  const code = (fn: () => unknown): string | undefined => {
-    try {
-      fn();
-    } catch (error) {
-      return (error as { code?: string }).code;
-    }
-    return undefined;
-  };
 
   it('options.causal must be a boolean (the string "false" is not false)', () => {
     expect(() => attentionMask4d(batch, { causal: 'false' as never })).toThrow('[attentionMask4d] options.causal must be true or false, got "false"');
-    expect(code(() => attentionMask4d(batch, { causal: 0 as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
-    expect(code(() => blockDiagonalMask(Int32Array.of(1, 1), 1, 2, { causal: NaN as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(errorCode(() => attentionMask4d(batch, { causal: 0 as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(errorCode(() => blockDiagonalMask(Int32Array.of(1, 1), 1, 2, { causal: NaN as never }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
     expect(attentionMask4d(batch, { causal: false }).data).toEqual(attentionMask4d(batch, { causal: false }).data);
   });
 
@@ -122,7 +115,7 @@ describe('mask inputs that used to pass unchecked', () => {
 
   it('a shape that does not match the data is refused', () => {
     expect(() => toAdditiveMask({ data: new Uint8Array(3), shape: [5, 5] })).toThrow('[toAdditiveMask] mask.data has 3 entries but mask.shape [5, 5] holds 25');
-    expect(code(() => toAdditiveMask({ data: new Uint8Array(4), shape: [2, -2] }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
+    expect(errorCode(() => toAdditiveMask({ data: new Uint8Array(4), shape: [2, -2] }))).toBe('ERR_BITNET_INVALID_ARGUMENT');
   });
 
   it('blockDiagonalMask refuses negative segment ids and a segment split in two runs', () => {
