@@ -61,6 +61,13 @@ describe('a failed allocate leaves the pool as it was', () => {
       expect.objectContaining({ code: 'ERR_BITNET_UNAVAILABLE', message: '[HybridMemoryPool.allocateZeroed] device "zerofail:0" could not zero a 4194304-byte block: device fill failed' }),
     );
     expect(snapshot(pool)).toBe(before);
+    // A small block too: the slab made for it, and the arena made for that slab, go back.
+    fail = false;
+    pool.allocate(64, 64, 'zerofail:0');
+    const warm = snapshot(pool);
+    fail = true;
+    expect(() => pool.allocateZeroed(3000, 64, 'zerofail:0')).toThrow(expect.objectContaining({ code: 'ERR_BITNET_UNAVAILABLE' }));
+    expect(snapshot(pool)).toBe(warm);
   });
 });
 

@@ -149,7 +149,7 @@ export class HybridMemoryPool {
     let handle: MemoryHandle;
     let large: boolean;
     let counters: Counters;
-    const largeArenasBefore = pool.large.arenas.length;
+    const grownBefore = { slabs: pool.small.slabsCreated, smallArenas: pool.small.region.arenas.length, largeArenas: pool.large.arenas.length };
     if (size < pool.sizeClasses.threshold) {
       large = false;
       const index = classFor(pool.sizeClasses, size, alignment);
@@ -167,7 +167,7 @@ export class HybridMemoryPool {
       counters = pool.largeCounters;
     }
     // Zeroed before any counter moves, so a failure can give the block back and leave the pool as it was.
-    if (zero) this.zeroNew(handle, known === null, largeArenasBefore);
+    if (zero) this.zeroNew(handle, known === null, grownBefore);
     if (known === null) this.addDevicePool(pool);
     counters.addAllocation(size, handle.blockBytes);
     const deviceCounters = pool.counters;
@@ -427,7 +427,7 @@ export class HybridMemoryPool {
   }
 
   /** Zeroes a block not yet counted; if the device fails, the block (and a new device's arenas) go back first. */
-  private zeroNew(handle: MemoryHandle, newDevice: boolean, largeArenasBefore: number): void {
+  private zeroNew(handle: MemoryHandle, newDevice: boolean, grownBefore: { slabs: number; smallArenas: number; largeArenas: number }): void {
     const pool = handle.devicePool;
     try {
       const backend = pool.backend;
@@ -443,9 +443,14 @@ export class HybridMemoryPool {
       if (newDevice) {
         pool.small.releaseAll();
         pool.large.releaseAll();
-      } else if (handle.slab === null && pool.large.arenas.length > largeArenasBefore && pool.large.arenas.at(-1) === handle.arena) {
+      } else if (handle.slab === null) {
         // The arena this block grew is empty again: give it back too, so the pool is as it was.
-        pool.large.releaseArena(handle.arena);
+        if (pool.large.arenas.length > grownBefore.largeArenas && pool.large.arenas.at(-1) === handle.arena) pool.large.releaseArena(handle.arena);
+      } else if (pool.small.slabsCreated > grownBefore.slabs) {
+        // Likewise the slab made for it, and the arena made for that slab.
+        pool.small.dropSlab(handle.slab);
+        const region = pool.small.region;
+        if (region.arenas.length > grownBefore.smallArenas && region.arenas.at(-1) === handle.arena) region.releaseArena(handle.arena);
       }
       if (isBitNetError(error)) throw error;
       throw new BitNetError(ErrorCode.UNAVAILABLE, 'HybridMemoryPool.allocateZeroed', `device "${handle.device}" could not zero a ${handle.size}-byte block: ${error instanceof Error ? error.message : String(error)}`, {

@@ -45,6 +45,8 @@ export class SlabPool {
   readonly classes: Array<SizeClass | undefined> = [];
   /** Block index inside the slab the last allocate() returned. */
   lastIndex = 0;
+  /** Slabs created so far: an allocation that made one can tell, and undo it (see dropSlab). */
+  slabsCreated = 0;
 
   constructor(
     readonly table: SizeClassTable,
@@ -99,6 +101,7 @@ export class SlabPool {
     const arena = this.region.allocate(sizeClass.slabSize, op);
     const slab = new Slab(sizeClass, arena, this.region.lastOffset, sizeClass.capacity);
     sizeClass.slabs.push(slab);
+    this.slabsCreated++;
     return slab;
   }
 
@@ -131,6 +134,20 @@ export class SlabPool {
       }
     }
     return released;
+  }
+
+  /** Gives back one slab with no live block (the one an allocation that then failed created). */
+  dropSlab(slab: Slab): void {
+    const sizeClass = slab.sizeClass;
+    const index = sizeClass.slabs.indexOf(slab);
+    if (slab.live !== 0 || index < 0) return;
+    sizeClass.slabs.splice(index, 1);
+    if (sizeClass.current === slab) sizeClass.current = null;
+    if (slab.listed) {
+      sizeClass.partial.splice(sizeClass.partial.indexOf(slab), 1);
+      slab.listed = false;
+    }
+    this.region.free(slab.arena, slab.offset, sizeClass.slabSize);
   }
 
   /** Forgets every slab and frees every arena of the region (a failed first allocation, or dispose). */
