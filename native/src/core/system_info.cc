@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #if defined(__APPLE__)
@@ -87,6 +88,83 @@ std::vector<CacheInfo> cache_info() {
   return caches;
 }
 
+namespace {
+
+// A limit file's value: bytes, or -1 for none ("max", the v1 "unlimited" near 2^63, unreadable, garbage).
+int64_t limit_value(const std::string& text) {
+  if (text.empty() || text == "max") return -1;
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || value <= 0 || value >= (1LL << 60)) return -1;
+  return value;
+}
+
+int64_t usage_value(const std::string& text) {
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  return end == text.c_str() || value < 0 ? -1 : value;
+}
+
+}  // namespace
+
+CgroupMemory cgroup_memory(const std::string& self_cgroup, const std::function<bool(const std::string&, std::string*)>& read,
+                           const std::string& root) {
+  // Lines are "id:controllers:path": v1 lists "memory" among the controllers, v2 is "0::path".
+  std::string v1_path, v2_path;
+  bool has_v1 = false, has_v2 = false;
+  size_t start = 0;
+  while (start < self_cgroup.size()) {
+    size_t end = self_cgroup.find('\n', start);
+    if (end == std::string::npos) end = self_cgroup.size();
+    const std::string line = self_cgroup.substr(start, end - start);
+    start = end + 1;
+    const size_t first = line.find(':');
+    const size_t second = first == std::string::npos ? std::string::npos : line.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    const std::string id = line.substr(0, first), controllers = line.substr(first + 1, second - first - 1), path = line.substr(second + 1);
+    if (id == "0" && controllers.empty()) {
+      has_v2 = true;
+      v2_path = path;
+    }
+    for (size_t from = 0; from <= controllers.size();) {
+      size_t comma = controllers.find(',', from);
+      if (comma == std::string::npos) comma = controllers.size();
+      if (controllers.compare(from, comma - from, "memory") == 0 && comma - from == 6) {
+        has_v1 = true;
+        v1_path = path;
+      }
+      from = comma + 1;
+    }
+  }
+  CgroupMemory result;
+  if (!has_v1 && !has_v2) return result;
+  // v1 when the memory controller is mounted there, else v2.
+  const std::string base = has_v1 ? root + "/memory" : root;
+  const char* limit_file = has_v1 ? "/memory.limit_in_bytes" : "/memory.max";
+  const char* usage_file = has_v1 ? "/memory.usage_in_bytes" : "/memory.current";
+  std::string path = has_v1 ? v1_path : v2_path;
+  if (path.empty() || path[0] != '/') path = "/" + path;
+  for (;;) {
+    // "/" is the hierarchy's root directory itself.
+    const std::string dir = base + (path == "/" ? "" : path);
+    std::string text;
+    if (read(dir + limit_file, &text)) {
+      const int64_t limit = limit_value(text);
+      if (limit >= 0) {
+        if (result.limit_bytes < 0 || limit < result.limit_bytes) result.limit_bytes = limit;
+        std::string used;
+        const int64_t usage = read(dir + usage_file, &used) ? usage_value(used) : -1;
+        const int64_t headroom = usage < 0 ? limit : (usage >= limit ? 0 : limit - usage);
+        if (result.headroom_bytes < 0 || headroom < result.headroom_bytes) result.headroom_bytes = headroom;
+      }
+    }
+    if (path == "/") break;
+    const size_t slash = path.find_last_of('/');
+    path = slash == 0 ? "/" : path.substr(0, slash);
+  }
+  return result;
+}
+
 MemoryInfo memory_info() {
   MemoryInfo info;
 #if defined(__linux__)
@@ -98,11 +176,14 @@ MemoryInfo memory_info() {
     if (key == "MemTotal:") info.total_bytes = value * 1024;
     else if (key == "MemAvailable:") info.available_bytes = value * 1024;
   }
-  std::string limit;
-  if (read_line("/sys/fs/cgroup/memory.max", &limit) && limit != "max") info.cgroup_limit_bytes = std::atoll(limit.c_str());
-  else if (read_line("/sys/fs/cgroup/memory/memory.limit_in_bytes", &limit)) {
-    long long v = std::atoll(limit.c_str());
-    if (v > 0 && v < (1LL << 60)) info.cgroup_limit_bytes = v;
+  // The process's own cgroup, not only the hierarchy's root: without a cgroup namespace (systemd services,
+  // some CI runners) the limit sits on a sub-group the root files do not show.
+  std::ifstream self("/proc/self/cgroup");
+  std::string self_cgroup((std::istreambuf_iterator<char>(self)), std::istreambuf_iterator<char>());
+  CgroupMemory cgroup = cgroup_memory(self_cgroup, read_line);
+  if (cgroup.limit_bytes >= 0) {
+    info.cgroup_limit_bytes = cgroup.limit_bytes;
+    if (cgroup.headroom_bytes >= 0 && cgroup.headroom_bytes < info.available_bytes) info.available_bytes = cgroup.headroom_bytes;
   }
 #elif defined(__APPLE__)
   int64_t total = 0;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace bitnet {
@@ -22,5 +24,16 @@ struct MemoryInfo {
 
 std::vector<CacheInfo> cache_info();
 MemoryInfo memory_info();
+
+// The memory limit that applies to this process's cgroup: the smallest limit on the path from the cgroup that
+// `self_cgroup` (the text of /proc/self/cgroup) names up to the root of the hierarchy, v1 (memory controller)
+// or v2; -1 when none. `headroom_bytes` gets the least (limit - usage) along that path (what the process can
+// still allocate), -1 when no limit applies. `read` reads a file's first line; paths start with `root`.
+struct CgroupMemory {
+  int64_t limit_bytes = -1;
+  int64_t headroom_bytes = -1;
+};
+CgroupMemory cgroup_memory(const std::string& self_cgroup, const std::function<bool(const std::string&, std::string*)>& read,
+                           const std::string& root = "/sys/fs/cgroup");
 
 }  // namespace bitnet
