@@ -26,44 +26,47 @@ std::string expect(const char* what, const std::string& self, const Files& files
   return "";
 }
 
+struct Case {
+  const char* what;
+  std::string self;
+  Files files;
+  int64_t limit, headroom;
+};
+
 std::string check_cgroup_memory(IsaTier) {
   const std::string v1 = "12:pids:/\n4:cpuacct,memory:/system.slice/app.service\n0::/\n";
   const std::string v2 = "0::/system.slice/app.service\n";
   const std::string unlimited = "9223372036854771712";
-  std::string problem;
-  // v1, limit on the process's own group only (the root shows none): the case the root-only reader missed.
-  if (!(problem = expect("v1 own group", v1,
-                         {{"/cg/memory/memory.limit_in_bytes", unlimited},
-                          {"/cg/memory/system.slice/memory.limit_in_bytes", unlimited},
-                          {"/cg/memory/system.slice/app.service/memory.limit_in_bytes", "536870912"},
-                          {"/cg/memory/system.slice/app.service/memory.usage_in_bytes", "100000000"}},
-                         536870912, 436870912))
-           .empty())
-    return problem;
-  // v1, a tighter limit on an ancestor, nearly used up there.
-  if (!(problem = expect("v1 ancestor", v1,
-                         {{"/cg/memory/system.slice/memory.limit_in_bytes", "268435456"},
-                          {"/cg/memory/system.slice/memory.usage_in_bytes", "268435456"},
-                          {"/cg/memory/system.slice/app.service/memory.limit_in_bytes", "536870912"}},
-                         268435456, 0))
-           .empty())
-    return problem;
-  // v2 with "max" on the way and a limit in the middle.
-  if (!(problem = expect("v2", v2,
-                         {{"/cg/system.slice/app.service/memory.max", "max"},
-                          {"/cg/system.slice/memory.max", "1073741824"},
-                          {"/cg/system.slice/memory.current", "73741824"}},
-                         1073741824, 1000000000))
-           .empty())
-    return problem;
-  // A namespaced container: its cgroup reads "/", the limit is on the root it sees.
-  if (!(problem = expect("v2 namespaced", "0::/\n", {{"/cg/memory.max", "2147483648"}}, 2147483648LL, 2147483648LL)).empty()) return problem;
-  // No limit anywhere, garbage, and an empty /proc/self/cgroup.
-  if (!(problem = expect("v1 unlimited", v1, {{"/cg/memory/memory.limit_in_bytes", unlimited}}, -1, -1)).empty()) return problem;
-  if (!(problem = expect("v2 garbage", v2, {{"/cg/system.slice/memory.max", "lots"}}, -1, -1)).empty()) return problem;
-  if (!(problem = expect("none", "", {}, -1, -1)).empty()) return problem;
-  // "memory" must be a whole controller name, not a part of one.
-  if (!(problem = expect("v1 name", "4:memoryless:/x\n", {{"/cg/memory/x/memory.limit_in_bytes", "4096"}}, -1, -1)).empty()) return problem;
+  const Case cases[] = {
+      // v1, limit on the process's own group only (the root shows none): the case the root-only reader missed.
+      {"v1 own group", v1,
+       {{"/cg/memory/memory.limit_in_bytes", unlimited},
+        {"/cg/memory/system.slice/memory.limit_in_bytes", unlimited},
+        {"/cg/memory/system.slice/app.service/memory.limit_in_bytes", "536870912"},
+        {"/cg/memory/system.slice/app.service/memory.usage_in_bytes", "100000000"}},
+       536870912, 436870912},
+      // v1, a tighter limit on an ancestor, used up there.
+      {"v1 ancestor", v1,
+       {{"/cg/memory/system.slice/memory.limit_in_bytes", "268435456"},
+        {"/cg/memory/system.slice/memory.usage_in_bytes", "268435456"},
+        {"/cg/memory/system.slice/app.service/memory.limit_in_bytes", "536870912"}},
+       268435456, 0},
+      // v2 with "max" on the way and a limit in the middle.
+      {"v2", v2,
+       {{"/cg/system.slice/app.service/memory.max", "max"}, {"/cg/system.slice/memory.max", "1073741824"}, {"/cg/system.slice/memory.current", "73741824"}},
+       1073741824, 1000000000},
+      // A namespaced container: its cgroup reads "/", the limit is on the root it sees.
+      {"v2 namespaced", "0::/\n", {{"/cg/memory.max", "2147483648"}}, 2147483648LL, 2147483648LL},
+      // No limit anywhere, garbage, an empty /proc/self/cgroup, and "memory" only as a part of a controller name.
+      {"v1 unlimited", v1, {{"/cg/memory/memory.limit_in_bytes", unlimited}}, -1, -1},
+      {"v2 garbage", v2, {{"/cg/system.slice/memory.max", "lots"}}, -1, -1},
+      {"none", "", {}, -1, -1},
+      {"v1 name", "4:memoryless:/x\n", {{"/cg/memory/x/memory.limit_in_bytes", "4096"}}, -1, -1},
+  };
+  for (const Case& c : cases) {
+    std::string problem = expect(c.what, c.self, c.files, c.limit, c.headroom);
+    if (!problem.empty()) return problem;
+  }
   return "";
 }
 
