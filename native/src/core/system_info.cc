@@ -129,7 +129,7 @@ CgroupMemory cgroup_memory(const std::string& self_cgroup, const std::function<b
     for (size_t from = 0; from <= controllers.size();) {
       size_t comma = controllers.find(',', from);
       if (comma == std::string::npos) comma = controllers.size();
-      if (controllers.compare(from, comma - from, "memory") == 0 && comma - from == 6) {
+      if (controllers.compare(from, comma - from, "memory") == 0) {
         has_v1 = true;
         v1_path = path;
       }

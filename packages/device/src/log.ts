@@ -1,3 +1,5 @@
+import { processWide } from './process-wide.js';
+
 /**
  * Where device-selection messages go. `key` names what a message is about (a skipped candidate and why); the
  * default logger prints each key once, so a candidate skipped by many selections is reported once even when
@@ -6,9 +8,7 @@
 export type DeviceLogger = (message: string, key?: string) => void;
 
 // One set per process, shared by this package's ESM and CJS builds (both may be loaded).
-const printedKey = Symbol.for('@bitnet/device.logged');
-const printed: Set<string> = ((globalThis as Record<symbol, unknown>)[printedKey] as Set<string> | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[printedKey] = new Set<string>()) as Set<string>;
+const printed = processWide('logged', () => new Set<string>());
 
 export const defaultLogger: DeviceLogger = (message, key = message) => {
   if (process.env.BITNET_LOG === 'silent' || printed.has(key)) return;

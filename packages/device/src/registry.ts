@@ -1,5 +1,6 @@
 import { BitNetError, ErrorCode, formatValue, invalidArgument } from '@bitnet/errors';
 import { type Device, type DeviceKind, deviceKinds, isDevice } from './device.js';
+import { processWide } from './process-wide.js';
 
 export interface ProbeResult {
   available: boolean;
@@ -32,10 +33,7 @@ interface RegistryState {
  * One registry per process, whichever copy of this package (its ESM or CJS build) is loaded: a backend that
  * registers through `import` must be seen by code that `require`s the package, and the reverse.
  */
-const registryKey = Symbol.for('@bitnet/device.registry');
-const state: RegistryState = ((globalThis as Record<symbol, unknown>)[registryKey] as RegistryState | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[registryKey] = { providers: new Map(), deviceCache: new Map(), deviceFailures: new Map() } satisfies RegistryState) as RegistryState;
-const { providers, deviceCache, deviceFailures } = state;
+const { providers, deviceCache, deviceFailures } = processWide<RegistryState>('registry', () => ({ providers: new Map(), deviceCache: new Map(), deviceFailures: new Map() }));
 
 /** Registers (or replaces) the provider of one device kind. Returns a function that unregisters it. */
 export function registerDeviceProvider(provider: DeviceProvider): () => void {

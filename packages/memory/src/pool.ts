@@ -149,7 +149,10 @@ export class HybridMemoryPool {
     let handle: MemoryHandle;
     let large: boolean;
     let counters: Counters;
-    const grownBefore = { slabs: pool.small.slabsCreated, smallArenas: pool.small.region.arenas.length, largeArenas: pool.large.arenas.length };
+    // What exists before this block, so a failed zeroing can give back what was grown for it (no object on this hot path).
+    const slabsBefore = pool.small.slabsCreated;
+    const smallArenasBefore = pool.small.region.arenas.length;
+    const largeArenasBefore = pool.large.arenas.length;
     if (size < pool.sizeClasses.threshold) {
       large = false;
       const index = classFor(pool.sizeClasses, size, alignment);
@@ -167,7 +170,7 @@ export class HybridMemoryPool {
       counters = pool.largeCounters;
     }
     // Zeroed before any counter moves, so a failure can give the block back and leave the pool as it was.
-    if (zero) this.zeroNew(handle, known === null, grownBefore);
+    if (zero) this.zeroNew(handle, known === null, slabsBefore, smallArenasBefore, largeArenasBefore);
     if (known === null) this.addDevicePool(pool);
     counters.addAllocation(size, handle.blockBytes);
     const deviceCounters = pool.counters;
@@ -427,7 +430,7 @@ export class HybridMemoryPool {
   }
 
   /** Zeroes a block not yet counted; if the device fails, the block (and a new device's arenas) go back first. */
-  private zeroNew(handle: MemoryHandle, newDevice: boolean, grownBefore: { slabs: number; smallArenas: number; largeArenas: number }): void {
+  private zeroNew(handle: MemoryHandle, newDevice: boolean, slabsBefore: number, smallArenasBefore: number, largeArenasBefore: number): void {
     const pool = handle.devicePool;
     try {
       const backend = pool.backend;
@@ -445,12 +448,12 @@ export class HybridMemoryPool {
         pool.large.releaseAll();
       } else if (handle.slab === null) {
         // The arena this block grew is empty again: give it back too, so the pool is as it was.
-        if (pool.large.arenas.length > grownBefore.largeArenas && pool.large.arenas.at(-1) === handle.arena) pool.large.releaseArena(handle.arena);
-      } else if (pool.small.slabsCreated > grownBefore.slabs) {
+        if (pool.large.arenas.length > largeArenasBefore && pool.large.arenas.at(-1) === handle.arena) pool.large.releaseArena(handle.arena);
+      } else if (pool.small.slabsCreated > slabsBefore) {
         // Likewise the slab made for it, and the arena made for that slab.
         pool.small.dropSlab(handle.slab);
         const region = pool.small.region;
-        if (region.arenas.length > grownBefore.smallArenas && region.arenas.at(-1) === handle.arena) region.releaseArena(handle.arena);
+        if (region.arenas.length > smallArenasBefore && region.arenas.at(-1) === handle.arena) region.releaseArena(handle.arena);
       }
       if (isBitNetError(error)) throw error;
       throw new BitNetError(ErrorCode.UNAVAILABLE, 'HybridMemoryPool.allocateZeroed', `device "${handle.device}" could not zero a ${handle.size}-byte block: ${error instanceof Error ? error.message : String(error)}`, {
