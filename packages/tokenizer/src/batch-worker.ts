@@ -1,10 +1,12 @@
 // Worker entry for encodeBatch: rebuilds the tokenizer from the spec it is
-// given once, then claims chunks of each batch it is sent from the shared
-// counter until none are left, reading each chunk's texts from shared memory
-// once the calling thread has copied them there.
+// given once, then claims chunks of each batch it is sent (its own range first,
+// then what is left in the others: batch-schedule.ts) until none are left,
+// reading each chunk's texts from shared memory once the calling thread has
+// copied them there.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteLevelBpeTokenizer, type ByteLevelBpeSpec } from './byte-level-bpe.js';
 import { EncodingPacker, OWN_ARRAYS_CHARS, awaitChunk, batchText, replyTransfer, type BatchJob, type WorkerResult } from './batch.js';
+import { claimChunk } from './batch-schedule.js';
 
 const tokenizer = new ByteLevelBpeTokenizer((workerData as { spec: ByteLevelBpeSpec }).spec);
 
@@ -14,12 +16,13 @@ parentPort?.on('message', (message: BatchJob | { clearCache: true }) => {
     return;
   }
   try {
-    const { chunks, control, units, layout, addSpecialTokens, expectedTokens } = message;
+    const { chunks, claims, range, ready, units, layout, addSpecialTokens, expectedTokens } = message;
     const unitBuffer = Buffer.from(units);
     const claimed: number[] = [];
     const packer = new EncodingPacker(expectedTokens);
-    for (let chunk = Atomics.add(control, 0, 1); 2 * chunk < chunks.length; chunk = Atomics.add(control, 0, 1)) {
-      awaitChunk(control, chunk);
+    for (let chunk = claimChunk(claims, range); chunk >= 0; chunk = claimChunk(claims, range)) {
+      // The batch failed on the calling thread: nothing of this reply will be read.
+      if (!awaitChunk(ready, chunk)) break;
       for (let i = chunks[2 * chunk]; i < chunks[2 * chunk + 1]; i++) {
         const { text, pair } = batchText(unitBuffer, layout, i);
         const encoding = tokenizer.encode(text, { addSpecialTokens, ...(pair !== undefined ? { pair } : {}) });

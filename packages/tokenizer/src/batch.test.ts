@@ -47,6 +47,15 @@ describe('encodeBatch', () => {
     batch.slice(-5).forEach((e, i) => expect(Array.from(e.ids).join(',')).toBe(reference[i].getIds().join(',')));
   });
 
+  it('splits a batch over 4 threads that take chunks from each other\'s ranges around one huge text', async () => {
+    // The huge text is a chunk of its own in one range; the threads that finish first take what
+    // is left in the others, racing for the same chunks.
+    const huge = texts.slice(0, 40).join('\n');
+    const skewed = [...texts.slice(0, texts.length / 2), huge, ...texts.slice(texts.length / 2)];
+    const batch = await llama.encodeBatch(skewed, { threads: 4 });
+    expectSame(batch, skewed.map((t) => llama.encode(t)));
+  });
+
   it('returns thousands of short texts in order (the workers\' reply counts grow many times)', async () => {
     const lines = texts.join('\n').split('\n').filter((line) => line.length > 0).slice(0, 6000);
     const batch = await llama.encodeBatch(lines, { threads: 2 });

@@ -9,11 +9,12 @@ import { BitNetError, ErrorCode, formatValue, invalidArgument, outOfRange } from
 import { TokenEncoding } from './encoding.js';
 import type { EncodeBatchOptions, Encoding, Tokenizer } from './types.js';
 import { checkText, checkTexts, optionsObject } from './common.js';
+import { claimChunk, closeClaims, createClaims, planChunks } from './batch-schedule.js';
 
 /** Below this many UTF-16 units in the whole batch, threads cost more than they save. */
 const MIN_PARALLEL_CHARS = 64 * 1024;
 /** Chunks per thread: enough that the last ones are small next to a thread's share. */
-const CHUNKS_PER_THREAD = 64;
+const CHUNKS_PER_THREAD = 128;
 /** Smallest chunk worth a claim and a packed reply. */
 const MIN_CHUNK_CHARS = 8 * 1024;
 /**
@@ -217,9 +218,9 @@ export interface WorkerResult {
 /**
  * A batch as sent to every worker. The texts are not structured-cloned: the
  * calling thread copies their UTF-16 code units into shared memory chunk by
- * chunk, in claim order, and publishes each chunk through `control[1]`, so a
- * worker starts on the first chunk while the rest are still being copied (a
- * clone of a 13 MB batch kept the worker idle for ~50 ms per call here).
+ * chunk, the workers' ranges first, and marks each chunk ready, so a worker
+ * starts on its first chunk while the rest are still being copied (a clone of a
+ * 13 MB batch kept the worker idle for ~50 ms per call here).
  */
 export interface BatchJob {
   job: number;
@@ -228,12 +229,16 @@ export interface BatchJob {
   /** Per text: start of its units, its length, its pair's length (-1 without a pair). */
   layout: Int32Array;
   addSpecialTokens: boolean;
-  /** [from0, to0, from1, to1, …] text ranges, in claim order. */
+  /** [from0, to0, from1, to1, …] text ranges: the chunk plan (see batch-schedule.ts). */
   chunks: Int32Array;
+  /** Claim state of the plan's ranges (see claimChunk). */
+  claims: BigInt64Array;
+  /** The range this worker owns. */
+  range: number;
+  /** Per chunk: 0 until its texts are in shared memory, then 1 (2: the batch failed, stop). */
+  ready: Int32Array;
   /** A thread's expected share of the tokens (its reply arrays start this large). */
   expectedTokens: number;
-  /** Int32Array over a SharedArrayBuffer: [next chunk to claim, chunks whose texts are copied]. */
-  control: Int32Array;
 }
 
 /** Reads text `i` (and its pair) of a batch back from shared memory. */
@@ -246,10 +251,11 @@ export function batchText(units: Buffer, layout: Int32Array, i: number): { text:
   return { text, pair: units.toString('utf16le', 2 * (start + length), 2 * (start + length + pairLength)) };
 }
 
-/** Waits until the texts of `chunk` are in shared memory. */
-export function awaitChunk(control: Int32Array, chunk: number): void {
-  for (let copied = Atomics.load(control, 1); copied <= chunk; copied = Atomics.load(control, 1)) {
-    Atomics.wait(control, 1, copied, 1000);
+/** Waits until the texts of `chunk` are in shared memory; false when the batch failed instead. */
+export function awaitChunk(ready: Int32Array, chunk: number): boolean {
+  for (let state = Atomics.load(ready, chunk); ; state = Atomics.load(ready, chunk)) {
+    if (state !== 0) return state === 1;
+    Atomics.wait(ready, chunk, 0, 1000);
   }
 }
 
@@ -327,12 +333,13 @@ class WorkerPool {
     else if (this.failure === null) for (const worker of this.workers) worker.unref();
   }
 
-  run(worker: number, batch: Omit<BatchJob, 'job'>): Promise<WorkerResult> {
+  run(worker: number, batch: Omit<BatchJob, 'job' | 'range'>): Promise<WorkerResult> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
       this.pending.set(job, { resolve, reject });
-      this.workers[worker].postMessage({ job, ...batch });
+      // The calling thread owns range 0, worker w range w + 1.
+      this.workers[worker].postMessage({ job, range: worker + 1, ...batch });
     });
   }
 
@@ -443,61 +450,57 @@ async function runBatch(
   workerCount: number,
   chars: number,
 ): Promise<Encoding[]> {
-  // Chunks of whole texts, many per thread, claimed biggest first from a shared counter by every
-  // thread (this one too): a big document then starts early instead of being the last thing
-  // one thread works on while the other idles, and the small chunks at the end even out the finish.
+  // Chunks of whole texts in one contiguous range per thread, claimed biggest first, the small
+  // ones left at the end taken by whichever thread runs out first (batch-schedule.ts).
   const threadsUsed = workerCount + 1;
   const target = Math.max(MIN_CHUNK_CHARS, Math.ceil(chars / (threadsUsed * CHUNKS_PER_THREAD)));
-  const ranges: number[] = [];
-  const sizes: number[] = [];
-  let from = 0;
-  let size = 0;
+  const lengths = new Int32Array(texts.length);
   // Texts that come back with their own arrays (OWN_ARRAYS_CHARS) take no room in the packed ones.
   let packedChars = 0;
   for (let i = 0; i < texts.length; i++) {
-    const length = texts[i].length + (pairs ? pairs[i].length : 0);
-    if (length < OWN_ARRAYS_CHARS) packedChars += length;
-    size += length;
-    if (size >= target) {
-      ranges.push(from, i + 1);
-      sizes.push(size);
-      from = i + 1;
-      size = 0;
-    }
+    lengths[i] = texts[i].length + (pairs ? pairs[i].length : 0);
+    if (lengths[i] < OWN_ARRAYS_CHARS) packedChars += lengths[i];
   }
-  if (from < texts.length) {
-    ranges.push(from, texts.length);
-    sizes.push(size);
-  }
-  const order = sizes.map((_, chunk) => chunk).sort((a, b) => sizes[b] - sizes[a]);
-  const chunks = new Int32Array(ranges.length);
-  order.forEach((chunk, k) => {
-    chunks[2 * k] = ranges[2 * chunk];
-    chunks[2 * k + 1] = ranges[2 * chunk + 1];
-  });
+  const plan = planChunks(lengths, threadsUsed, target);
+  const { chunks, rangeStarts } = plan;
   const chunkCount = chunks.length / 2;
-  const control = new Int32Array(new SharedArrayBuffer(8));
+  const claims = createClaims(plan);
+  const ready = new Int32Array(new SharedArrayBuffer(4 * Math.max(chunkCount, 1)));
   const bytes = 2 * chars;
   let units = pool.spareUnits;
   pool.spareUnits = null;
   if (units === null || units.byteLength < bytes) units = new SharedArrayBuffer(Math.max(bytes, 2));
   const unitBuffer = Buffer.from(units);
-  // Shared too: the workers read each chunk's entries after it is published, not at post time.
+  // Shared too: the workers read each chunk's entries after it is ready, not at post time.
   const layout = new Int32Array(new SharedArrayBuffer(12 * texts.length));
   // Byte-level BPE averages 3–4 UTF-16 units per token on prose; one per 2 leaves room.
   const expectedTokens = Math.ceil(packedChars / threadsUsed / 2);
-  const batch = { units, layout, addSpecialTokens, chunks, control, expectedTokens };
+  const batch = { units, layout, addSpecialTokens, chunks, claims, ready, expectedTokens };
   const jobs: Array<Promise<WorkerResult>> = [];
   for (let w = 0; w < workerCount; w++) jobs.push(pool.run(w, batch));
   // Handled below by allSettled; this keeps a failure on this thread from leaving them unhandled.
   for (const job of jobs) job.catch(() => undefined);
-  // Copy the texts chunk by chunk in claim order; the workers start on the first one meanwhile.
+  // Copy the workers' ranges front first, a chunk of each in turn, so every worker starts at once;
+  // then this thread's own range from its back, where a worker that runs out takes chunks.
+  const copyOrder: number[] = [];
+  for (let k = 0; ; k++) {
+    let any = false;
+    for (let range = 1; range < threadsUsed; range++) {
+      if (rangeStarts[range] + k < rangeStarts[range + 1]) {
+        copyOrder.push(rangeStarts[range] + k);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  for (let chunk = rangeStarts[1] - 1; chunk >= 0; chunk--) copyOrder.push(chunk);
   let offset = 0;
   let copied = 0;
   try {
     for (; copied < chunkCount; copied++) {
-      const end = chunks[2 * copied + 1];
-      for (let i = chunks[2 * copied]; i < end; i++) {
+      const chunk = copyOrder[copied];
+      const end = chunks[2 * chunk + 1];
+      for (let i = chunks[2 * chunk]; i < end; i++) {
         const text = texts[i];
         layout[3 * i] = offset;
         layout[3 * i + 1] = text.length;
@@ -509,20 +512,22 @@ async function runBatch(
           layout[3 * i + 2] = -1;
         }
       }
-      Atomics.store(control, 1, copied + 1);
-      Atomics.notify(control, 1);
+      Atomics.store(ready, chunk, 1);
+      Atomics.notify(ready, chunk);
     }
   } finally {
     // Never leave a worker waiting for a chunk that will not come.
     if (copied < chunkCount) {
-      Atomics.store(control, 0, chunkCount);
-      Atomics.store(control, 1, chunkCount);
-      Atomics.notify(control, 1);
+      closeClaims(claims);
+      for (; copied < chunkCount; copied++) {
+        Atomics.store(ready, copyOrder[copied], 2);
+        Atomics.notify(ready, copyOrder[copied]);
+      }
     }
   }
   // Results land by text index, whatever order the chunks were claimed in.
   const out: Encoding[] = new Array(texts.length);
-  for (let chunk = Atomics.add(control, 0, 1); chunk < chunkCount; chunk = Atomics.add(control, 0, 1)) {
+  for (let chunk = claimChunk(claims, 0); chunk >= 0; chunk = claimChunk(claims, 0)) {
     const end = chunks[2 * chunk + 1];
     for (let i = chunks[2 * chunk]; i < end; i++) {
       out[i] = tokenizer.encode(texts[i], { addSpecialTokens, ...(pairs ? { pair: pairs[i] } : {}) });
