@@ -3,7 +3,7 @@
 // load time, RSS after load, encode and decode MB/s and tokens/s, one thread and
 // batched — side by side with HF's Rust `tokenizers` (napi) and plain
 // `@huggingface/tokenizers`, same files, same corpus, same run.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BenchSuite } from '@bitnet/bench';
 import { Tokenizer as HfJsTokenizer } from '@huggingface/tokenizers';
-import { createBpeTokenizer, loadHfTokenizer, releaseWorkers } from '../dist/index.js';
+import { createBpeTokenizer, loadHfTokenizer } from '../dist/index.js';
 import { buildCorpus } from './corpus.mjs';
 
 const require = createRequire(import.meta.url);
@@ -108,19 +108,53 @@ for (let i = 0; i < texts.length; i++) {
 }
 const idArrays = idsPerDocument.map((ids) => Array.from(ids));
 
-// Every iteration, ours and the peers', starts after a full collection (node --expose-gc): in
-// this process's heap (the peers, the corpus, id arrays: hundreds of MB) a major GC that
-// the results' typed arrays set off took 200–650 ms, and it landed in whichever row
-// crossed V8's external-memory limit (a batched row ran 896 ms here, 547 ms in a fresh process).
+// bitnet's rows run in a process of its own (bench/ours-child.mjs says why); so does the
+// paired batched measure below. Both read the corpus from this file.
+const corpusFile = path.join(os.tmpdir(), `bitnet-tokenizer-corpus-${process.pid}.json`);
+fs.writeFileSync(corpusFile, JSON.stringify(texts));
+process.on('exit', () => fs.rmSync(corpusFile, { force: true }));
+const child = fork(fileURLToPath(new URL('./ours-child.mjs', import.meta.url)), [tokenizerJson, corpusFile, gpt2Vocab, gpt2Merges, String(threads)], { execArgv: ['--expose-gc'] });
+const calls = new Map();
+let nextCall = 0;
+const childReady = new Promise((resolve, reject) => {
+  child.on('message', (message) => {
+    if (message.ready) return resolve();
+    const call = calls.get(message.id);
+    calls.delete(message.id);
+    if (message.error !== undefined) call.reject(new Error(`ours-child: ${message.error}`));
+    else call.resolve(message.value);
+  });
+  child.once('exit', (code) => {
+    const error = new Error(`ours-child exited with code ${code}`);
+    reject(error);
+    for (const call of calls.values()) call.reject(error);
+  });
+});
+const call = (operation) => new Promise((resolve, reject) => {
+  const id = nextCall++;
+  calls.set(id, { resolve, reject });
+  child.send({ id, operation });
+});
+await childReady;
+await call('encode');
+const cachedWords = await call('cacheSize');
+const oursCold = async () => {
+  await call('clearCache');
+  await call('gc');
+};
+const oursGc = () => call('gc');
+
+// Every iteration, ours and the peers', starts after a full collection (node --expose-gc), in
+// the process that runs it, so none pays for the garbage of the row before.
 const collect = () => globalThis.gc?.();
-const heavy = { minIterations: 3, minTimeMs: 1, beforeEach: collect };
+const heavy = { minIterations: 3, minTimeMs: 1 };
 // The peers take 10-20 s per pass over the corpus: two warm-up passes and one timed pass.
 const slow = { minIterations: 1, minTimeMs: 1, beforeEach: collect };
 const suite = new BenchSuite('tokenizer');
 const encodeWork = { amount: bytes, unit: 'bytes' };
 const meta = (extra = {}) => ({ corpusBytes: bytes, documents: texts.length, tokens, ...extra });
 
-suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'bitnet', run: () => loadHfTokenizer(tokenizerJson), minIterations: 5, minTimeMs: 1, beforeEach: collect, meta: { rssAfterLoadMb: rss.bitnet.rssMb } });
+suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'bitnet', run: () => call('load'), minIterations: 5, minTimeMs: 1, beforeEach: oursGc, meta: { rssAfterLoadMb: rss.bitnet.rssMb } });
 suite.add({ group: 'load LLaMA-3 tokenizer.json', name: 'hf-native', peer: true, run: () => native.Tokenizer.fromFile(tokenizerJson), minIterations: 5, minTimeMs: 1, beforeEach: collect, meta: { rssAfterLoadMb: rss['hf-native'].rssMb } });
 suite.add({
   group: 'load LLaMA-3 tokenizer.json',
@@ -133,26 +167,38 @@ suite.add({
   meta: { rssAfterLoadMb: rss['hf-js'].rssMb },
 });
 
-suite.add({ group: 'encode 1 thread, cold cache', name: 'bitnet', setup: () => ours.clearCache(), run: () => { ours.clearCache(); for (const t of texts) ours.encode(t); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'encode 1 thread, cold cache', name: 'bitnet', run: () => call('encode'), work: encodeWork, ...heavy, beforeEach: oursCold, meta: meta() });
 suite.add({ group: 'encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: meta({ note: 'one encode at a time; HF keeps its own bounded word cache' }) });
 suite.add({ group: 'encode 1 thread, cold cache', name: '@huggingface/tokenizers', peer: true, run: () => { for (const t of texts) hfJs.encode(t); }, work: encodeWork, ...slow, meta: meta() });
-suite.add({ group: 'encode 1 thread, warm cache', name: 'bitnet', run: () => { for (const t of texts) ours.encode(t); }, work: encodeWork, ...heavy, meta: meta({ cachedWords: ours.cacheSize }) });
+suite.add({ group: 'encode 1 thread, warm cache', name: 'bitnet', setup: () => call('encode'), run: () => call('encode'), work: encodeWork, ...heavy, beforeEach: oursGc, meta: meta({ cachedWords }) });
 suite.add({ group: 'encode 1 thread, warm cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await hfNative.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: meta() });
 
-suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'bitnet', run: async () => { ours.clearCache(); await ours.encodeBatch(texts, { threads }); }, work: encodeWork, ...heavy, meta: meta({ threads }) });
+suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'bitnet', run: () => call('encodeBatch'), work: encodeWork, ...heavy, beforeEach: oursCold, meta: meta({ threads }) });
 suite.add({ group: `encode batched, ${threads} threads, cold cache`, name: 'hf-native', peer: true, run: () => hfNative.encodeBatch(texts, { addSpecialTokens: true }), work: encodeWork, ...slow, meta: meta({ threads: 'rayon (all cores)' }) });
 
-suite.add({ group: 'decode', name: 'bitnet', run: () => { for (const ids of idsPerDocument) ours.decode(ids); }, work: encodeWork, ...heavy, meta: meta() });
+suite.add({ group: 'decode', name: 'bitnet', run: () => call('decode'), work: encodeWork, ...heavy, beforeEach: oursGc, meta: meta() });
 suite.add({ group: 'decode', name: 'hf-native', peer: true, run: async () => { for (const ids of idArrays) await hfNative.decode(ids, false); }, work: encodeWork, ...slow, meta: meta() });
 suite.add({ group: 'decode', name: '@huggingface/tokenizers', peer: true, run: () => { for (const ids of idArrays) hfJs.decode(ids, { clean_up_tokenization_spaces: false }); }, work: encodeWork, ...slow, meta: meta() });
 
-suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'bitnet', run: () => { gpt2.clearCache(); for (const t of texts) gpt2.encode(t); }, work: encodeWork, ...heavy, meta: { tokens: gpt2Tokens } });
+suite.add({
+  group: 'GPT-2 encode 1 thread, cold cache',
+  name: 'bitnet',
+  run: () => call('gpt2Encode'),
+  work: encodeWork,
+  ...heavy,
+  beforeEach: async () => {
+    await call('gpt2ClearCache');
+    await call('gc');
+  },
+  meta: { tokens: gpt2Tokens },
+});
 suite.add({ group: 'GPT-2 encode 1 thread, cold cache', name: 'hf-native', peer: true, run: async () => { for (const t of texts) await gpt2Native.encode(t, null, { addSpecialTokens: true }); }, work: encodeWork, ...slow, meta: { tokens: gpt2Tokens } });
 
 suite.note(`corpus ${(bytes / 1e6).toFixed(2)} MB in ${texts.length} documents (licenses, /usr/share/doc, npm READMEs/CHANGELOGs, TypeScript's translated messages, ISO code names); LLaMA-3 ${tokens} tokens, GPT-2 ${gpt2Tokens} tokens`);
 suite.note(`id agreement with HF native: LLaMA-3 ${agreeing}/${texts.length} documents, GPT-2 ${gpt2Agreeing}/${texts.length} documents`);
 for (const [name, r] of Object.entries(rss)) suite.note(`RSS after load (fresh process, after GC) ${name}: +${r.rssMb.toFixed(1)} MB (JS heap +${r.heapMb.toFixed(1)} MB), load ${r.loadMs.toFixed(0)} ms`);
 suite.note(globalThis.gc ? 'every timed iteration starts after a full GC (node --expose-gc), so none pays for the garbage of the row before' : 'run without --expose-gc: iterations may pay for earlier rows\' garbage (a major GC here: 200–650 ms)');
+suite.note('bitnet\'s rows run in a process of their own (bench/ours-child.mjs), away from the peers\' heaps; each is timed from this process, the IPC round trip (~0.2 ms) included');
 suite.note(`load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 suite.note(`parallel capacity at start: ${formatCapacity(capacityBefore)} (a CPU-bound loop on ${threads} worker threads vs 1; below ${threads} means other processes hold cores, or, for the ALU-bound loop only, that the threads share a core's units: either caps every batched figure)`);
 
@@ -174,15 +220,8 @@ if (fs.existsSync(jsonFile)) fs.writeFileSync(jsonFile, JSON.stringify(report, n
 // host's speed drifts with its neighbours, so here the two cold-cache passes alternate and
 // each pair gives one ratio; the median ratio is the figure to quote. In a fresh process
 // (bench/paired-child.mjs), away from the peers' heaps.
-const corpusFile = path.join(os.tmpdir(), `bitnet-tokenizer-corpus-${process.pid}.json`);
-fs.writeFileSync(corpusFile, JSON.stringify(texts));
-let pairs;
-try {
-  const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./paired-child.mjs', import.meta.url)), tokenizerJson, corpusFile, String(threads), String(Number(process.env.BENCH_PAIRS ?? 7))], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  pairs = JSON.parse(out.trim().split('\n').pop());
-} finally {
-  fs.rmSync(corpusFile, { force: true });
-}
+const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./paired-child.mjs', import.meta.url)), tokenizerJson, corpusFile, String(threads), String(Number(process.env.BENCH_PAIRS ?? 11))], { encoding: 'utf8', maxBuffer: 1 << 20 });
+const pairs = JSON.parse(out.trim().split('\n').pop());
 const medianOf = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 const pairedSummary = {
   threads,
@@ -204,5 +243,5 @@ console.log(
 );
 if (fs.existsSync(jsonFile)) fs.writeFileSync(jsonFile, JSON.stringify({ ...report, pairedBatchSpeedup: pairedSummary }, null, 2));
 console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; parallel capacity at end ${formatCapacity(await capacities())}`);
-releaseWorkers(ours);
+await call('exit');
 process.exit(0);
