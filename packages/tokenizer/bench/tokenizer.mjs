@@ -241,7 +241,25 @@ console.log(
     `median ${pairedSummary.medianCapacity.toFixed(2)} of ${threads} (${pairs.map((p) => p.capacity.toFixed(2)).join(' ')}): what this host gives ${threads} threads of this work; ` +
     `encodeBatch's ratio over it, median ${(100 * pairedSummary.medianEfficiency).toFixed(0)}% (${pairs.map((p) => (100 * p.efficiency).toFixed(0)).join(' ')})`,
 );
-if (fs.existsSync(jsonFile)) fs.writeFileSync(jsonFile, JSON.stringify({ ...report, pairedBatchSpeedup: pairedSummary }, null, 2));
+
+// The issue's targets, each against this run's figures.
+const rowOf = (group, name) => report.rows.find((row) => row.group === group && row.name === name);
+const mbPerSecond = (row) => (row && !row.error ? row.throughput * 1e3 : NaN);
+const oursColdMbPerSecond = mbPerSecond(rowOf('encode 1 thread, cold cache', 'bitnet'));
+const nativeCold = mbPerSecond(rowOf('encode 1 thread, cold cache', 'hf-native'));
+const nativeBatched = mbPerSecond(rowOf(`encode batched, ${threads} threads, cold cache`, 'hf-native'));
+const targets = [
+  { target: 'single-thread encode ≥ HF native single-thread (cold cache, MB/s)', value: oursColdMbPerSecond, limit: nativeCold, met: oursColdMbPerSecond >= nativeCold },
+  { target: 'decode ≥ 20 MB/s', value: mbPerSecond(rowOf('decode', 'bitnet')), limit: 20, met: mbPerSecond(rowOf('decode', 'bitnet')) >= 20 },
+  { target: 'load ≤ 300 ms (in process, median)', value: rowOf('load LLaMA-3 tokenizer.json', 'bitnet').medianMs, limit: 300, met: rowOf('load LLaMA-3 tokenizer.json', 'bitnet').medianMs <= 300 },
+  { target: 'RSS after load ≤ +100 MB', value: rss.bitnet.rssMb, limit: 100, met: rss.bitnet.rssMb <= 100 },
+  { target: `batched encode ≥ 1.7× one thread (paired median, ${threads} threads)`, value: pairedSummary.medianRatio, limit: 1.7, met: pairedSummary.medianRatio >= 1.7 },
+  { target: '100% id agreement with HF native (LLaMA-3, GPT-2)', value: (agreeing + gpt2Agreeing) / (2 * texts.length), limit: 1, met: agreeing + gpt2Agreeing === 2 * texts.length },
+];
+console.log('\ntargets (issue 6), this run:');
+for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${Number.isInteger(t.value) ? t.value : t.value.toFixed(2)} (limit ${Number.isInteger(t.limit) ? t.limit : t.limit.toFixed(2)})`);
+console.log(`  for scale: HF native's own batched speed-up in this run (table rows, minutes apart) ${(nativeBatched / nativeCold).toFixed(2)}×; ours from the same kind of rows ${(mbPerSecond(rowOf(`encode batched, ${threads} threads, cold cache`, 'bitnet')) / oursColdMbPerSecond).toFixed(2)}×`);
+if (fs.existsSync(jsonFile)) fs.writeFileSync(jsonFile, JSON.stringify({ ...report, pairedBatchSpeedup: pairedSummary, targets }, null, 2));
 console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; parallel capacity at end ${formatCapacity(await capacities())}`);
 await call('exit');
 process.exit(0);
