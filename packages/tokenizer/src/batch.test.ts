@@ -232,4 +232,30 @@ describe('encodeBatch', () => {
     fs.rmSync(folder, { recursive: true, force: true });
     expect({ status: child.status, stdout: child.stdout.trim(), stderr: child.stderr }).toEqual({ status: 0, stdout: 'encoded 40', stderr: '' });
   });
+
+  // Threads counted from /proc: Linux only.
+  it.skipIf(process.platform !== 'linux')('stops the workers of a tokenizer that is garbage-collected without releaseWorkers', () => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `import fs from 'node:fs';
+      const T = await import(${JSON.stringify(dist)});
+      const threads = () => Number(fs.readFileSync('/proc/self/status', 'utf8').match(/Threads:\\s+(\\d+)/)[1]);
+      const texts = Array.from({ length: 40 }, (_, i) => 'word ' + i + ' '.repeat(4000));
+      let t = T.loadHfTokenizer(${JSON.stringify(llama3TokenizerJson)});
+      const before = threads();
+      await t.encodeBatch(texts, { threads: 3 });
+      const during = threads();
+      t = null;
+      for (let i = 0; i < 100 && threads() > before; i++) {
+        globalThis.gc();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      console.log(JSON.stringify({ workersStarted: during - before, left: threads() - before }));`;
+    const folder = tempDir();
+    const file = path.join(folder, 'dropped.mjs');
+    fs.writeFileSync(file, script);
+    const child = spawnSync(process.execPath, ['--expose-gc', file], { encoding: 'utf8', timeout: 50_000 });
+    fs.rmSync(folder, { recursive: true, force: true });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout.trim())).toEqual({ workersStarted: 2, left: 0 });
+  });
 });

@@ -349,6 +349,7 @@ class WorkerPool {
 
   /** No new batches: the workers stop now, or when the batches in flight end. */
   retire(): void {
+    orphanedPools.unregister(this);
     this.retired = true;
     if (this.active === 0) this.stop();
   }
@@ -362,6 +363,12 @@ class WorkerPool {
 
 const pools = new WeakMap<object, WorkerPool>();
 const versions = new WeakMap<object, number>();
+/**
+ * Retires a tokenizer's pool once the tokenizer is garbage-collected: unref'd workers do not keep the
+ * process alive, but without this each dropped tokenizer left its idle threads (~70 MB each) for the
+ * life of the process. Nothing a pool's workers can reach holds its tokenizer (see the WeakRef below).
+ */
+const orphanedPools = new FinalizationRegistry<WorkerPool>((pool) => pool.retire());
 
 /** Call after the tokenizer changes (added tokens): workers must rebuild from the new spec. */
 export function invalidateWorkers(tokenizer: object): void {
@@ -374,8 +381,9 @@ export function clearWorkerCaches(tokenizer: object): void {
 }
 
 /**
- * Stops the worker threads serving this tokenizer (they are unref'd, so this is optional); batches
- * already running finish first.
+ * Stops the worker threads serving this tokenizer now; batches already running finish first. They
+ * are unref'd (they never keep the process alive) and stop by themselves once the tokenizer is
+ * garbage-collected, so this only makes the release prompt.
  */
 export function releaseWorkers(tokenizer: object): void {
   pools.get(tokenizer)?.retire();
@@ -427,11 +435,16 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
   const workerCount = Math.min(threads, texts.length) - 1;
   if (!pool || pool.version !== version || pool.size < workerCount) {
     pool?.retire();
+    // The workers' listeners hold the pool and the pool this callback: a strong reference to the
+    // tokenizer here would keep it alive for as long as its workers run, that is forever.
+    const owner = new WeakRef(tokenizer);
     pool = new WorkerPool(script, tokenizer.toSpec(), workerCount, version, (failed) => {
       // The next batch starts fresh workers.
-      if (pools.get(tokenizer) === failed) pools.delete(tokenizer);
+      const current = owner.deref();
+      if (current !== undefined && pools.get(current) === failed) pools.delete(current);
     });
     pools.set(tokenizer, pool);
+    orphanedPools.register(tokenizer, pool, pool);
   }
   pool.begin();
   try {
