@@ -3,7 +3,7 @@
 // balanced, each range is biggest first, and claiming hands out every chunk
 // exactly once: owners from their front, others from the back of the fullest.
 import { describe, expect, it } from 'vitest';
-import { claimChunk, closeClaims, createClaims, planChunks, type ChunkPlan } from './batch-schedule.js';
+import { claimChunk, closeClaims, createClaims, planChunks, planCopyOrder, type ChunkPlan } from './batch-schedule.js';
 
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -121,4 +121,21 @@ describe('claimChunk', () => {
     expect(claimChunk(claims, 0)).toBe(-1);
     expect(claimChunk(claims, 1)).toBe(-1);
   });
+});
+
+describe('planCopyOrder', () => {
+  for (const threads of [1, 2, 3, 5]) {
+    it(`copies every chunk once for ${threads} thread(s): the other ranges' fronts in turn, then range 0 from its back`, () => {
+      const plan = planChunks(lengthsOf(21 + threads, 300), threads, 2000);
+      const order = Array.from(planCopyOrder(plan));
+      const count = plan.chunks.length / 2;
+      expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, k) => k));
+      const starts = plan.rangeStarts;
+      // Expected order written out: round k takes the k-th chunk of each range 1.. that has one.
+      const expected: number[] = [];
+      for (let k = 0; k < count; k++) for (let range = 1; range < threads; range++) if (starts[range] + k < starts[range + 1]) expected.push(starts[range] + k);
+      for (let chunk = starts[1] - 1; chunk >= 0; chunk--) expected.push(chunk);
+      expect(order).toEqual(expected);
+    });
+  }
 });

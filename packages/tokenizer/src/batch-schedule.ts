@@ -68,6 +68,23 @@ export function planChunks(lengths: ArrayLike<number>, threads: number, target: 
   return { chunks, rangeStarts };
 }
 
+/**
+ * The order in which the calling thread (owner of range 0) copies chunks to shared memory: the
+ * other ranges front first, a chunk of each in turn, so every worker starts at once; then its own
+ * range from the back, where a worker that runs out takes chunks.
+ */
+export function planCopyOrder(plan: ChunkPlan): Int32Array {
+  const { rangeStarts } = plan;
+  const ranges = rangeStarts.length - 1;
+  const order = new Int32Array(rangeStarts[ranges]);
+  let n = 0;
+  for (let k = 0; n < order.length - rangeStarts[1]; k++) {
+    for (let range = 1; range < ranges; range++) if (rangeStarts[range] + k < rangeStarts[range + 1]) order[n++] = rangeStarts[range] + k;
+  }
+  for (let chunk = rangeStarts[1] - 1; chunk >= 0; chunk--) order[n++] = chunk;
+  return order;
+}
+
 /** Claim state for a plan: a BigInt64Array over shared memory, one cell per range. */
 export function createClaims(plan: ChunkPlan): BigInt64Array {
   const ranges = plan.rangeStarts.length - 1;

@@ -9,7 +9,7 @@ import { BitNetError, ErrorCode, formatValue, invalidArgument, outOfRange } from
 import { TokenEncoding } from './encoding.js';
 import type { EncodeBatchOptions, Encoding, Tokenizer } from './types.js';
 import { checkText, checkTexts, optionsObject } from './common.js';
-import { claimChunk, closeClaims, createClaims, planChunks } from './batch-schedule.js';
+import { claimChunk, closeClaims, createClaims, planChunks, planCopyOrder } from './batch-schedule.js';
 
 /** Below this many UTF-16 units in the whole batch, threads cost more than they save. */
 const MIN_PARALLEL_CHARS = 64 * 1024;
@@ -493,20 +493,7 @@ async function runBatch(
   for (let w = 0; w < workerCount; w++) jobs.push(pool.run(w, batch));
   // Handled below by allSettled; this keeps a failure on this thread from leaving them unhandled.
   for (const job of jobs) job.catch(() => undefined);
-  // Copy the workers' ranges front first, a chunk of each in turn, so every worker starts at once;
-  // then this thread's own range from its back, where a worker that runs out takes chunks.
-  const copyOrder: number[] = [];
-  for (let k = 0; ; k++) {
-    let any = false;
-    for (let range = 1; range < threadsUsed; range++) {
-      if (rangeStarts[range] + k < rangeStarts[range + 1]) {
-        copyOrder.push(rangeStarts[range] + k);
-        any = true;
-      }
-    }
-    if (!any) break;
-  }
-  for (let chunk = rangeStarts[1] - 1; chunk >= 0; chunk--) copyOrder.push(chunk);
+  const copyOrder = planCopyOrder(plan);
   let offset = 0;
   let copied = 0;
   try {
