@@ -424,7 +424,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     return entry;
   }
 
-  /** Empties the word cache (here and in encodeBatch's workers): for measuring first-pass speed. */
+  /** Empties the word cache (here and in encodeBatch's workers), keeping its tables' memory: for measuring first-pass speed. */
   clearCache(): void {
     this.cache.clear();
     clearWorkerCaches(this);

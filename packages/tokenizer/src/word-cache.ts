@@ -106,11 +106,14 @@ export class WordCache {
     for (let i = 1; i < old.length; i += 2) if (old[i] >= 0) this.insert(old[i - 1], old[i]);
   }
 
+  /**
+   * Forgets every word but keeps the slot table and arena at their size: a full cache refills to
+   * about the same size, and regrowing from small copied, rehashed and page-faulted ~2× the final
+   * size again on every refill (the arrays never exceed what `limit` words take).
+   */
   clear(): void {
     if (this.count === 0) return;
-    this.slots = WordCache.emptySlots(INITIAL_CAPACITY);
-    this.mask = INITIAL_CAPACITY - 1;
-    this.arena = new Int32Array(INITIAL_ARENA);
+    this.slots.fill(-1);
     this.used = 0;
     this.count = 0;
   }
