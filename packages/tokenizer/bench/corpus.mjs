@@ -94,3 +94,20 @@ export function buildCorpus(maxBytes, { maxDocumentChars = Infinity } = {}) {
   }
   return { documents, bytes };
 }
+
+/**
+ * Short inputs (sentences, chat turns): the corpus documents' lines of 20–200 characters, in
+ * order, one in every `stride` so that every source group is represented, up to `count`.
+ */
+export function shortLines(texts, { count = 20_000, stride = 5 } = {}) {
+  const lines = [];
+  let seen = 0;
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      if (line.length < 20 || line.length > 200 || seen++ % stride !== 0) continue;
+      lines.push(line);
+      if (lines.length === count) return lines;
+    }
+  }
+  return lines;
+}

@@ -10,7 +10,7 @@ import { ErrorCode } from '@bitnet/errors';
 import { buildCorpus } from '../bench/corpus.mjs';
 import { createBpeTokenizer, encodeBatch, loadHfTokenizer, releaseWorkers, workerThreadsAvailable, type Encoding, type Tokenizer } from './index.js';
 import { EncodingPacker, MAX_OWN_ARRAYS, OWN_ARRAYS_CHARS, encodeBatchWithWorkers, replyTransfer, unpackEncodings, type SpecSource } from './batch.js';
-import type { TokenEncoding } from './encoding.js';
+import { ENCODING_BYTES_PER_TOKEN, ownsBuffer, type TokenEncoding } from './encoding.js';
 import { gpt2MergesTxt, gpt2VocabJson, llama3Oracle, llama3TokenizerJson, tempDir } from './testing/oracle.js';
 
 const corpus = buildCorpus(1_000_000, { maxDocumentChars: 30_000 });
@@ -77,24 +77,31 @@ describe('encodeBatch', () => {
     }
   });
 
-  it('sends the encodings it is asked to with their own arrays (transferred, at most MAX_OWN_ARRAYS), the rest packed', () => {
+  it('sends the encodings it is asked to with their own buffer (transferred, at most MAX_OWN_ARRAYS), the rest packed', () => {
     const table = (llama as unknown as SpecSource).idTableView();
-    const encodings = texts.slice(0, 40).map((t) => llama.encode(t));
-    const copies = texts.slice(0, 40).map((t) => llama.encode(t));
+    const inputs = texts.slice(0, 40).map((t, i) => (i % 4 === 0 ? t.slice(0, 120) : t));
+    const encodings = inputs.map((t) => llama.encode(t));
+    const copies = inputs.map((t) => llama.encode(t));
+    // Short encodings sit in a shared block (allocateEncodingArrays): asked or not, they are packed.
+    const asked = encodings.map((_, i) => i % 3 === 0);
+    const own = encodings.map((e, i) => asked[i] && ownsBuffer(e.ids));
+    expect(own.filter(Boolean).length).toBeGreaterThan(3);
+    expect(own.filter((o, i) => asked[i] && !o).length).toBeGreaterThan(0);
     const packer = new EncodingPacker(0);
-    encodings.forEach((e, i) => packer.add(e, i % 3 === 0));
+    encodings.forEach((e, i) => packer.add(e, asked[i]));
     const packed = packer.finish();
-    expect(packed.own.length).toBe(14);
-    expect(packed.ids.length).toBe(encodings.reduce((sum, e, i) => sum + (i % 3 === 0 ? 0 : e.ids.length), 0));
+    expect(packed.own.length).toBe(own.filter(Boolean).length);
+    expect(packed.ids.length).toBe(encodings.reduce((sum, e, i) => sum + (own[i] ? 0 : e.ids.length), 0));
     const transfer = replyTransfer(packed);
-    expect(transfer.length).toBe(6 + 5 * 14);
+    expect(transfer.length).toBe(6 + packed.own.length); // one buffer per encoding sent whole
     const received = structuredClone(packed, { transfer });
-    expect(encodings[0].ids.length).toBe(0); // moved, not copied: the sender's arrays are detached
+    encodings.forEach((e, i) => expect(e.ids.length).toBe(own[i] ? 0 : copies[i].ids.length)); // moved, not copied: the sender's own buffers are detached
     const unpacked = unpackEncodings(received, table);
     expectSame(unpacked, copies);
-    for (let i = 0; i < unpacked.length; i += 3) expect(unpacked[i].ids.buffer.byteLength).toBe(unpacked[i].ids.byteLength);
+    own.forEach((o, i) => o && expect(unpacked[i].ids.buffer.byteLength).toBe(ENCODING_BYTES_PER_TOKEN * unpacked[i].length));
     // Past the cap, encodings are packed whatever the caller asks.
-    const many = Array.from({ length: MAX_OWN_ARRAYS + 10 }, (_, i) => llama.encode(texts[i % texts.length].slice(0, 200)));
+    const many = Array.from({ length: MAX_OWN_ARRAYS + 10 }, (_, i) => llama.encode(texts[i % texts.length].slice(0, 3000).padEnd(3000, ' word')));
+    expect(many.every((e) => ownsBuffer(e.ids))).toBe(true);
     const capped = new EncodingPacker(0);
     for (const e of many) capped.add(e, true);
     const cappedPacked = capped.finish();
@@ -126,8 +133,8 @@ describe('encodeBatch', () => {
     const batch = await llama.encodeBatch(texts, { threads: 2 });
     texts.forEach((t, i) => {
       if (t.length >= OWN_ARRAYS_CHARS) {
-        expect(batch[i].ids.buffer.byteLength).toBe(batch[i].ids.byteLength);
-        expect((batch[i] as TokenEncoding).offsetPairs.buffer.byteLength).toBe((batch[i] as TokenEncoding).offsetPairs.byteLength);
+        expect(batch[i].ids.buffer.byteLength).toBe(ENCODING_BYTES_PER_TOKEN * batch[i].length);
+        expect((batch[i] as TokenEncoding).offsetPairs.buffer).toBe(batch[i].ids.buffer);
       }
     });
     expectSame(batch, texts.map((t) => llama.encode(t)));

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BitNetError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
-import { TokenEncoding } from './encoding.js';
+import { TokenEncoding, ownsBuffer, type EncodingArrays } from './encoding.js';
 import type { EncodeBatchOptions, Encoding, Tokenizer } from './types.js';
 import { checkText, checkTexts, optionsObject } from './common.js';
 import { claimChunk, closeClaims, createClaims, planChunks, planCopyOrder } from './batch-schedule.js';
@@ -26,17 +26,8 @@ const MIN_CHUNK_CHARS = 8 * 1024;
  * the number of transferables (here 1000 took 0.8 ms, 10000 took 42 ms).
  */
 export const OWN_ARRAYS_CHARS = 16 * 1024;
-/** At most this many encodings per reply come back with their own arrays (5 transferables each). */
+/** At most this many encodings per reply come back with their own arrays (one buffer each: allocateEncodingArrays). */
 export const MAX_OWN_ARRAYS = 256;
-
-/** One encoding's arrays, as `encode` made them. */
-export interface EncodingArrays {
-  ids: Int32Array;
-  offsets: Int32Array;
-  typeIds: Uint8Array;
-  special: Uint8Array;
-  sequenceIds: Int8Array;
-}
 
 export interface PackedEncodings {
   /** Tokens of each encoding, in order; -1 - k for the encoding sent as `own[k]`. */
@@ -101,7 +92,8 @@ export class EncodingPacker {
     const count = e.ids.length;
     if (this.encodings === this.counts.length) this.counts = grown(this.counts, 2 * this.counts.length, this.encodings);
     if (e.tokenTexts !== null) this.tokenTexts.push([this.encodings, e.tokenTexts]);
-    if (ownArrays && this.own.length < MAX_OWN_ARRAYS) {
+    // Only an encoding whose arrays are their own buffer: transferring a shared block would take it from the others.
+    if (ownArrays && this.own.length < MAX_OWN_ARRAYS && ownsBuffer(e.ids)) {
       this.counts[this.encodings++] = -1 - this.own.length;
       this.own.push({ ids: e.ids, offsets: e.offsetPairs, typeIds: e.typeIds, special: e.specialTokensMask, sequenceIds: e.sequenceIds });
       return;

@@ -5,7 +5,7 @@
 // aligned gets an empty span at the current position.
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { BitNetError, ErrorCode } from '@bitnet/errors';
-import { TokenEncoding } from './encoding.js';
+import { TokenEncoding, allocateEncodingArrays } from './encoding.js';
 import { cleanUpTokenizationSpaces } from './cleanup.js';
 import { checkBatchArguments, encodeSequentially } from './batch.js';
 import { optionsObject, checkDecodeIds, checkText, decodeEach, prefixDecodeStream, registerSpecialTokens, resolveRoles } from './common.js';
@@ -374,11 +374,10 @@ export class HuggingFaceTokenizer implements Tokenizer {
     const second = pairText !== undefined ? this.hf.encode(pairText, { add_special_tokens: false }) : null;
     const full = this.postProcessed(text, pairText, addSpecialTokens, first, second);
     const n = full.ids.length;
-    const ids = Int32Array.from(full.ids);
-    const offsets = new Int32Array(2 * n);
-    const typeIds = new Uint8Array(n);
-    const special = new Uint8Array(n).fill(1);
-    const sequenceIds = new Int8Array(n).fill(-1);
+    const { ids, offsets, typeIds, special, sequenceIds } = allocateEncodingArrays(n);
+    ids.set(full.ids);
+    special.fill(1);
+    sequenceIds.fill(-1);
     const firstOffsets = new Int32Array(2 * first.ids.length);
     this.align(text, first.tokens, firstOffsets, 0);
     const secondOffsets = second ? new Int32Array(2 * second.ids.length) : null;

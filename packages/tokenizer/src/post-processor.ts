@@ -1,6 +1,6 @@
 // HF post-processors for the fast path: ByteLevel (offset trimming),
 // TemplateProcessing (BOS/EOS/CLS/SEP), and a Sequence of those.
-import { EncodingBuilder, TokenEncoding } from './encoding.js';
+import { EncodingBuilder, TokenEncoding, allocateEncodingArrays } from './encoding.js';
 import { byteToChar } from './byte-level.js';
 import { isWhitespaceCode } from './added-tokens.js';
 
@@ -78,11 +78,7 @@ export function postProcess(
     if (piece.kind === 'sequence') total += sequences[piece.index].length;
     else if (addSpecialTokens) total += piece.ids.length;
   }
-  const ids = new Int32Array(total);
-  const offsets = new Int32Array(total * 2);
-  const typeIds = new Uint8Array(total);
-  const special = new Uint8Array(total);
-  const sequenceIds = new Int8Array(total);
+  const { ids, offsets, typeIds, special, sequenceIds } = allocateEncodingArrays(total);
   let n = 0;
   let tokenTexts: Array<[number, string]> | null = null;
   for (const piece of pieces) {
