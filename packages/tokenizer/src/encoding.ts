@@ -94,9 +94,9 @@ export interface EncodingArrays {
 /** Bytes per token of an encoding's arrays: ids 4, offsets 8, the three masks 1 each. */
 export const ENCODING_BYTES_PER_TOKEN = 15;
 /** Short encodings share blocks of this size, as Node's Buffer pool does for small Buffers. */
-const SLAB_BYTES = 16 * 1024;
+const SLAB_BYTES = 8 * 1024;
 /** Encodings up to this size (~270 tokens) take their arrays from the shared block. */
-const SLAB_LIMIT = SLAB_BYTES / 4;
+const SLAB_LIMIT = SLAB_BYTES / 2;
 
 let slab = new ArrayBuffer(0);
 let slabUsed = 0;
@@ -104,7 +104,7 @@ let slabUsed = 0;
 /**
  * The five arrays of one encoding as views of one ArrayBuffer. Creating an ArrayBuffer costs ~0.6 µs
  * here (five cost ~1.4 µs, a third of encoding a 75-character line), so a short encoding's views sit
- * in a shared 16 KB block instead (~0.1 µs), marked untransferable so that no postMessage can detach
+ * in a shared 8 KB block instead (~0.1 µs), marked untransferable so that no postMessage can detach
  * it under the others; a long one's buffer is its own (`ownsBuffer`), and a worker thread can send
  * it back with one transferable.
  */

@@ -37,7 +37,7 @@ export interface EncodeBatchOptions extends EncodeOptions {
 /**
  * One encoded sequence (or pair). Offsets are UTF-16 indices into the input (`text.slice(start, end)`).
  * The typed arrays are views: an encoding's arrays share one ArrayBuffer, and a short encoding's
- * (under ~270 tokens) sits in a 16 KB block shared with others, as Node's pooled Buffers do. Read
+ * (under ~270 tokens) sits in an 8 KB block shared with others, as Node's pooled Buffers do. Read
  * them through the views (byteOffset, length), and `slice()` one to keep it alone or to transfer it.
  */
 export interface Encoding {
