@@ -28,6 +28,7 @@ const operations = {
   encodeLines: () => {
     for (const line of lines) tokenizer.encode(line);
   },
+  encodeLinesBatch: async () => void (await tokenizer.encodeBatch(lines, { threads })),
   encodeBatch: async () => void (await tokenizer.encodeBatch(texts, { threads })),
   decode: () => {
     for (const ids of idsPerDocument) tokenizer.decode(ids);

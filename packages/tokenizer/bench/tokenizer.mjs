@@ -193,6 +193,8 @@ const lineMeta = (extra = {}) => ({ lines: lines.length, lineBytes, tokens: line
 suite.add({ group: 'encode short lines, 1 thread, warm cache', name: 'bitnet', setup: () => call('encodeLines'), run: () => call('encodeLines'), work: lineWork, ...heavy, beforeEach: oursGc, meta: lineMeta() });
 suite.add({ group: 'encode short lines, 1 thread, warm cache', name: 'hf-native', peer: true, run: async () => { for (const line of lines) await hfNative.encode(line, null, { addSpecialTokens: true }); }, work: lineWork, ...slow, meta: lineMeta({ note: 'one encode at a time (the binding\'s encode is asynchronous)' }) });
 suite.add({ group: 'encode short lines, 1 thread, warm cache', name: '@huggingface/tokenizers', peer: true, run: () => { for (const line of lines) hfJs.encode(line); }, work: lineWork, ...slow, meta: lineMeta() });
+suite.add({ group: `encode short lines batched, ${threads} threads, warm cache`, name: 'bitnet', setup: () => call('encodeLinesBatch'), run: () => call('encodeLinesBatch'), work: lineWork, ...heavy, beforeEach: oursGc, meta: lineMeta({ threads }) });
+suite.add({ group: `encode short lines batched, ${threads} threads, warm cache`, name: 'hf-native', peer: true, run: () => hfNative.encodeBatch(lines, { addSpecialTokens: true }), work: lineWork, ...slow, meta: lineMeta({ threads: 'rayon (all cores)' }) });
 
 suite.add({ group: 'decode', name: 'bitnet', run: () => call('decode'), work: encodeWork, ...heavy, beforeEach: oursGc, meta: meta() });
 suite.add({ group: 'decode', name: 'hf-native', peer: true, run: async () => { for (const ids of idArrays) await hfNative.decode(ids, false); }, work: encodeWork, ...slow, meta: meta() });

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@bitnet/errors';
 import { buildCorpus } from '../bench/corpus.mjs';
 import { createBpeTokenizer, encodeBatch, loadHfTokenizer, releaseWorkers, workerThreadsAvailable, type Encoding, type Tokenizer } from './index.js';
-import { EncodingPacker, MAX_OWN_ARRAYS, OWN_ARRAYS_CHARS, encodeBatchWithWorkers, replyTransfer, unpackEncodings, type SpecSource } from './batch.js';
-import { ENCODING_BYTES_PER_TOKEN, ownsBuffer, type TokenEncoding } from './encoding.js';
+import { EncodingPacker, MAX_OWN_ARRAYS, REPLY_BLOCK_BYTES, chunkTexts, encodeBatchWithWorkers, replyTransfer, unpackEncodings, type SpecSource } from './batch.js';
+import { ENCODING_BYTES_PER_TOKEN, encodingBytes, ownsBuffer, setBlockSource, type TokenEncoding } from './encoding.js';
 import { gpt2MergesTxt, gpt2VocabJson, llama3Oracle, llama3TokenizerJson, tempDir } from './testing/oracle.js';
 
 const corpus = buildCorpus(1_000_000, { maxDocumentChars: 30_000 });
@@ -62,82 +62,131 @@ describe('encodeBatch', () => {
     expectSame(batch, lines.map((t) => llama.encode(t)));
   });
 
-  it('packs encodings for a reply and unpacks them unchanged, from any starting size', () => {
-    const encode = () => texts.slice(0, 40).map((t, i) => llama.encode(t, i % 2 ? { pair: t.slice(0, 50) } : {}));
-    const encodings = encode();
-    const tokens = encodings.reduce((sum, e) => sum + e.ids.length, 0);
-    // 0: grows from the minimum many times; tokens - 1: grows once, at the last text; 2 × tokens: never.
-    for (const expected of [0, tokens - 1, 2 * tokens]) {
-      const packer = new EncodingPacker(expected);
+  it('makes a worker\'s short encodings straight in its reply blocks, sends long ones in their own buffer, and unpacks them unchanged', () => {
+    const table = (llama as unknown as SpecSource).idTableView();
+    // Short and long, with and without pairs, and empty ones.
+    const inputs = texts.slice(0, 60).map((t, i) => (i % 5 === 0 ? '' : i % 3 === 0 ? t.slice(0, 80) : t));
+    const encode = () => inputs.map((t, i) => llama.encode(t, i % 2 ? { pair: t.slice(0, 50) } : {}));
+    const expected = encode();
+    const packer = new EncodingPacker();
+    setBlockSource(packer); // as a worker does around each batch
+    let encodings: Encoding[];
+    try {
+      encodings = encode();
       for (const e of encodings) packer.add(e);
-      const packed = packer.finish();
-      expect(packed.ids.length).toBe(tokens);
-      expect(packed.own.length).toBe(0);
-      expectSame(unpackEncodings(packed, (llama as unknown as SpecSource).idTableView()), encodings);
+    } finally {
+      setBlockSource(null);
     }
+    const packed = packer.finish();
+    expect(packed.entries.length).toBe(3 * encodings.length);
+    encodings.forEach((e, i) => {
+      // No copy: each encoding's arrays are in the buffer its entry names.
+      expect(packed.buffers[packed.entries[3 * i]]).toBe(e.ids.buffer);
+      expect(packed.entries[3 * i + 1]).toBe(e.ids.byteOffset);
+      const small = encodingBytes(e.length) <= REPLY_BLOCK_BYTES / 2;
+      expect(packed.shared[packed.entries[3 * i]]).toBe(small ? 1 : 0);
+      if (small) expect(e.ids.buffer.byteLength).toBe(REPLY_BLOCK_BYTES);
+      else expect(ownsBuffer(e.ids)).toBe(true);
+    });
+    expect(packed.shared.filter((s) => s === 1).length).toBeGreaterThan(1); // several blocks filled
+    expect(packed.shared.filter((s) => s === 0).length).toBeGreaterThan(0); // encodings over half a block
+    const received = structuredClone(packed, { transfer: replyTransfer(packed) });
+    expect(encodings.every((e) => e.ids.buffer.byteLength === 0)).toBe(true); // moved, not copied
+    const unpacked = unpackEncodings(received, table);
+    expectSame(unpacked, expected);
+    for (const e of unpacked) {
+      const t = e as TokenEncoding;
+      for (const array of [t.offsetPairs, t.typeIds, t.specialTokensMask, t.sequenceIds]) expect(array.buffer).toBe(e.ids.buffer);
+    }
+    // A shared block cannot be taken from the encodings in it: listing it in a transfer copies it (Node 20) or throws.
+    const short = unpacked.findIndex((e) => e.length > 3 && !ownsBuffer(e.ids));
+    expect(unpacked.some((e, i) => i !== short && e.ids.buffer === unpacked[short].ids.buffer)).toBe(true);
+    try {
+      structuredClone(unpacked[short].ids, { transfer: [unpacked[short].ids.buffer as ArrayBuffer] });
+    } catch (error) {
+      expect((error as Error).name).toBe('DataCloneError');
+    }
+    expectSame(unpacked, expected);
   });
 
-  it('sends the encodings it is asked to with their own buffer (transferred, at most MAX_OWN_ARRAYS), the rest packed', () => {
+  it('copies encodings it did not make into its blocks, and long ones past MAX_OWN_ARRAYS into shared overflow blocks', () => {
     const table = (llama as unknown as SpecSource).idTableView();
     const inputs = texts.slice(0, 40).map((t, i) => (i % 4 === 0 ? t.slice(0, 120) : t));
-    const encodings = inputs.map((t) => llama.encode(t));
+    const encodings = inputs.map((t) => llama.encode(t)); // in encode's own 8 KB blocks, or own buffers
     const copies = inputs.map((t) => llama.encode(t));
-    // Short encodings sit in a shared block (allocateEncodingArrays): asked or not, they are packed.
-    const asked = encodings.map((_, i) => i % 3 === 0);
-    const own = encodings.map((e, i) => asked[i] && ownsBuffer(e.ids));
+    const own = encodings.map((e) => ownsBuffer(e.ids));
     expect(own.filter(Boolean).length).toBeGreaterThan(3);
-    expect(own.filter((o, i) => asked[i] && !o).length).toBeGreaterThan(0);
-    const packer = new EncodingPacker(0);
-    encodings.forEach((e, i) => packer.add(e, asked[i]));
+    expect(own.filter((o) => !o).length).toBeGreaterThan(3);
+    const packer = new EncodingPacker();
+    for (const e of encodings) packer.add(e);
     const packed = packer.finish();
-    expect(packed.own.length).toBe(own.filter(Boolean).length);
-    expect(packed.ids.length).toBe(encodings.reduce((sum, e, i) => sum + (own[i] ? 0 : e.ids.length), 0));
-    const transfer = replyTransfer(packed);
-    expect(transfer.length).toBe(6 + packed.own.length); // one buffer per encoding sent whole
-    const received = structuredClone(packed, { transfer });
-    encodings.forEach((e, i) => expect(e.ids.length).toBe(own[i] ? 0 : copies[i].ids.length)); // moved, not copied: the sender's own buffers are detached
-    const unpacked = unpackEncodings(received, table);
-    expectSame(unpacked, copies);
-    own.forEach((o, i) => o && expect(unpacked[i].ids.buffer.byteLength).toBe(ENCODING_BYTES_PER_TOKEN * unpacked[i].length));
-    // Past the cap, encodings are packed whatever the caller asks.
-    const many = Array.from({ length: MAX_OWN_ARRAYS + 10 }, (_, i) => llama.encode(texts[i % texts.length].slice(0, 3000).padEnd(3000, ' word')));
+    encodings.forEach((e, i) => expect(packed.buffers[packed.entries[3 * i]] === e.ids.buffer).toBe(own[i]));
+    const received = structuredClone(packed, { transfer: replyTransfer(packed) });
+    encodings.forEach((e, i) => expect(e.ids.length).toBe(own[i] ? 0 : copies[i].ids.length)); // own buffers moved, the rest copied
+    expectSame(unpackEncodings(received, table), copies);
+    // Past the cap, long encodings are copied into 1 MiB blocks: the reply's transferables stay few.
+    const many = Array.from({ length: MAX_OWN_ARRAYS + 40 }, (_, i) => llama.encode(texts[i % texts.length].slice(0, 3000).padEnd(3000, ' word')));
     expect(many.every((e) => ownsBuffer(e.ids))).toBe(true);
-    const capped = new EncodingPacker(0);
-    for (const e of many) capped.add(e, true);
+    const expected = many.map((e) => ({ ids: e.ids.slice(), offsets: e.offsets, typeIds: e.typeIds.slice(), specialTokensMask: e.specialTokensMask.slice(), sequenceIds: e.sequenceIds.slice(), tokens: e.tokens }));
+    const capped = new EncodingPacker();
+    for (const e of many) capped.add(e);
     const cappedPacked = capped.finish();
-    expect(cappedPacked.own.length).toBe(MAX_OWN_ARRAYS);
-    expectSame(unpackEncodings(cappedPacked, table), many);
+    expect(cappedPacked.buffers.length).toBeLessThan(MAX_OWN_ARRAYS + 10);
+    const cappedReceived = structuredClone(cappedPacked, { transfer: replyTransfer(cappedPacked) });
+    expect(many.filter((e) => e.ids.length === 0).length).toBe(MAX_OWN_ARRAYS);
+    expectSame(unpackEncodings(cappedReceived, table), expected as unknown as Encoding[]);
   });
 
-  it('carries the text of lstrip/rstrip added tokens (HF\'s token is the matched span) through packed and own arrays', () => {
+  it('carries the text of lstrip/rstrip added tokens (HF\'s token is the matched span) through blocks and own buffers', () => {
     const json = JSON.parse(fs.readFileSync(llama3TokenizerJson, 'utf8'));
     json.added_tokens.push({ id: 128256, content: '<L>', single_word: false, lstrip: true, rstrip: true, normalized: false, special: true });
     const folder = tempDir();
     fs.writeFileSync(path.join(folder, 'tokenizer.json'), JSON.stringify(json));
     const stripping = loadHfTokenizer(folder, { config: {} });
     fs.rmSync(folder, { recursive: true, force: true });
-    const inputs = ['a  <L>  b', 'none here', `x <L>\ny ${'z'.repeat(OWN_ARRAYS_CHARS)} <L>`, ' <L>'];
+    const inputs = ['a  <L>  b', 'none here', `x <L>\ny ${'z y '.repeat(5000)} <L>`, ' <L>'];
     const encodings = inputs.map((t) => stripping.encode(t));
+    expect(ownsBuffer(encodings[2].ids)).toBe(true);
     const expected = inputs.map((t) => stripping.encode(t).tokens);
     expect(expected[0]).toContain('  <L>  ');
-    const packer = new EncodingPacker(0);
-    encodings.forEach((e, i) => packer.add(e, i === 2));
+    const packer = new EncodingPacker();
+    for (const e of encodings) packer.add(e);
     const packed = packer.finish();
     const received = structuredClone(packed, { transfer: replyTransfer(packed) });
     expect(unpackEncodings(received, (stripping as unknown as SpecSource).idTableView()).map((e) => e.tokens)).toEqual(expected);
   });
 
-  it('returns long texts\' encodings with arrays of their own (holding one does not hold the batch)', async () => {
-    const long = texts.filter((t) => t.length >= OWN_ARRAYS_CHARS);
-    expect(long.length).toBeGreaterThan(4);
+  it('returns long encodings in buffers of their own (holding one does not hold the batch)', async () => {
     const batch = await llama.encodeBatch(texts, { threads: 2 });
-    texts.forEach((t, i) => {
-      if (t.length >= OWN_ARRAYS_CHARS) {
-        expect(batch[i].ids.buffer.byteLength).toBe(ENCODING_BYTES_PER_TOKEN * batch[i].length);
-        expect((batch[i] as TokenEncoding).offsetPairs.buffer).toBe(batch[i].ids.buffer);
-      }
-    });
+    const long = batch.filter((e) => encodingBytes(e.length) > REPLY_BLOCK_BYTES / 2);
+    expect(long.length).toBeGreaterThan(4);
+    for (const e of long) {
+      expect(e.ids.buffer.byteLength).toBe(ENCODING_BYTES_PER_TOKEN * e.length);
+      expect((e as TokenEncoding).offsetPairs.buffer).toBe(e.ids.buffer);
+    }
     expectSame(batch, texts.map((t) => llama.encode(t)));
+  });
+
+  it('gives every encoding one buffer for its arrays; short ones share blocks no transfer can take', async () => {
+    const lines = texts.join('\n').split('\n').filter((line) => line.length > 0).slice(0, 4000);
+    const batch = await llama.encodeBatch(lines, { threads: 2 });
+    const expected = lines.map((t) => llama.encode(t));
+    for (const e of batch) {
+      const t = e as TokenEncoding;
+      for (const array of [t.offsetPairs, t.typeIds, t.specialTokensMask, t.sequenceIds]) expect(array.buffer).toBe(e.ids.buffer);
+      // The calling thread's come from encode's 8 KB blocks, the workers' from their reply's blocks.
+      expect(e.ids.buffer.byteLength).toBeLessThanOrEqual(ownsBuffer(e.ids) ? ENCODING_BYTES_PER_TOKEN * e.length : REPLY_BLOCK_BYTES);
+    }
+    const blocks = new Set(batch.map((e) => e.ids.buffer));
+    expect([...blocks].some((b) => b.byteLength === REPLY_BLOCK_BYTES)).toBe(true); // the workers did encode some
+    for (const block of blocks) {
+      try {
+        structuredClone(block, { transfer: [block as ArrayBuffer] });
+      } catch (error) {
+        expect((error as Error).name).toBe('DataCloneError');
+      }
+    }
+    expectSame(batch, expected);
   });
 
   it('handles pairs and addSpecialTokens: false', async () => {
@@ -171,6 +220,32 @@ describe('encodeBatch', () => {
     const pairs = mixed.map((_, i) => odd[(i + 2) % odd.length]);
     expectSame(await llama.encodeBatch(mixed, { threads: 2 }), mixed.map((t) => llama.encode(t)));
     expectSame(await llama.encodeBatch(mixed, { pairs, threads: 2 }), mixed.map((t, i) => llama.encode(t, { pair: pairs[i] })));
+    // Short texts travel joined: halves of surrogate pairs at their ends must stay apart, each with its own text.
+    const halves = Array.from({ length: 3000 }, (_, i) => (i % 2 ? `\uDC00 low first ${i}` : `high last ${i} \uD83D`));
+    const halfPairs = halves.map((_, i) => (i % 3 ? '\uDE00 pair' : 'pair \uD800'));
+    expectSame(await llama.encodeBatch(halves, { threads: 2 }), halves.map((t) => llama.encode(t)));
+    expectSame(await llama.encodeBatch(halves, { pairs: halfPairs, threads: 2 }), halves.map((t, i) => llama.encode(t, { pair: halfPairs[i] })));
+  });
+
+  it('reads back runs of short texts and long texts alone, pairs included, in order', () => {
+    // Laid out as runBatch lays a chunk out: each text followed by its pair (-1: none).
+    const items = Array.from({ length: 200 }, (_, i) => ({
+      text: i % 17 === 0 ? `long ${i} `.repeat(200) : `short ${i}${i % 5 === 0 ? ' \uD800' : ''}`,
+      pair: i % 3 === 0 ? (i % 51 === 0 ? 'p'.repeat(1500) : `pair ${i}`) : undefined,
+    }));
+    const chars = items.reduce((sum, it) => sum + it.text.length + (it.pair?.length ?? 0), 0);
+    const units = Buffer.alloc(2 * (chars + 7));
+    const layout = new Int32Array(3 * items.length);
+    let at = 7; // a chunk need not start at unit 0
+    items.forEach((it, i) => {
+      layout[3 * i] = at;
+      layout[3 * i + 1] = it.text.length;
+      layout[3 * i + 2] = it.pair === undefined ? -1 : it.pair.length;
+      at += units.write(it.text + (it.pair ?? ''), 2 * at, 'utf16le') / 2;
+    });
+    const read: Array<{ text: string; pair?: string }> = [];
+    chunkTexts(units, layout, 10, 150, (text, pair) => read.push(pair === undefined ? { text } : { text, pair }));
+    expect(read).toEqual(items.slice(10, 150).map((it) => (it.pair === undefined ? { text: it.text } : it)));
   });
 
   it('runs overlapping batches on one tokenizer without mixing their texts', async () => {

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, markAsUntransferable } from 'node:worker_threads';
 import { BitNetError, ErrorCode, formatValue, invalidArgument, outOfRange } from '@bitnet/errors';
-import { TokenEncoding, ownsBuffer, type EncodingArrays } from './encoding.js';
+import { ENCODING_BYTES_PER_TOKEN, TokenEncoding, encodingBytes, encodingViews, ownsBuffer, type BlockSource } from './encoding.js';
 import type { EncodeBatchOptions, Encoding, Tokenizer } from './types.js';
 import { checkText, checkTexts, optionsObject } from './common.js';
 import { claimChunk, closeClaims, createClaims, planChunks, planCopyOrder } from './batch-schedule.js';
@@ -18,26 +18,29 @@ const CHUNKS_PER_THREAD = 128;
 /** Smallest chunk worth a claim and a packed reply. */
 const MIN_CHUNK_CHARS = 8 * 1024;
 /**
- * A text at least this long (pair included) comes back from a worker with the
- * arrays `encode` made for it, transferred, instead of copied into the packed
- * reply arrays: on the bench corpus packing cost ~5% of a worker's time, mostly
- * first-touch page faults on the fresh reply arrays, and 93% of its text is in
- * such documents. Short texts stay packed: postMessage's cost grows faster than
- * the number of transferables (here 1000 took 0.8 ms, 10000 took 42 ms).
+ * At most this many encodings per reply come back in a buffer of their own (those over half a
+ * block), transferred as `encode` made them: copying them cost a worker ~5% of its time on the bench
+ * corpus, mostly first-touch page faults on fresh memory. Past this, they are copied into 1 MiB
+ * blocks: postMessage's cost grows faster than the number of transferables (here 1000 took 0.8 ms,
+ * 10000 took 42 ms).
  */
-export const OWN_ARRAYS_CHARS = 16 * 1024;
-/** At most this many encodings per reply come back with their own arrays (one buffer each: allocateEncodingArrays). */
 export const MAX_OWN_ARRAYS = 256;
+/**
+ * A worker's short encodings are made straight in blocks of this size (each laid out as
+ * `allocateEncodingArrays` lays one out) that go back whole: one transferable per block, no copy,
+ * and a kept short encoding holds its block alive, not the whole reply.
+ */
+export const REPLY_BLOCK_BYTES = 64 * 1024;
+/** Blocks for the long encodings copied past MAX_OWN_ARRAYS. */
+const OVERFLOW_BLOCK_BYTES = 1024 * 1024;
 
 export interface PackedEncodings {
-  /** Tokens of each encoding, in order; -1 - k for the encoding sent as `own[k]`. */
-  counts: Int32Array;
-  ids: Int32Array;
-  offsets: Int32Array;
-  typeIds: Uint8Array;
-  special: Uint8Array;
-  sequenceIds: Int8Array;
-  own: EncodingArrays[];
+  /** Per encoding, in order: [buffer index, byte offset in it, tokens]. */
+  entries: Int32Array;
+  /** Blocks of encodings and encodings' own buffers; all transferred. */
+  buffers: ArrayBuffer[];
+  /** Per buffer: 1 when it is a block shared by several encodings (the receiver marks it untransferable). */
+  shared: Uint8Array;
   /** [encoding index, its TokenEncoding.tokenTexts] for the rare encodings that have them. */
   tokenTexts: Array<[number, ReadonlyArray<readonly [number, string]>]>;
 }
@@ -50,130 +53,126 @@ export interface SpecSource {
 }
 
 /**
- * Appends encodings to one set of growing arrays as they are made (or, for
- * long texts, keeps the arrays `encode` made: see OWN_ARRAYS_CHARS), so the
- * worker's reply needs no final packing pass: packing half of the 13.5 MB bench
- * corpus (2.2M tokens) at the end took 13–40 ms in the worker while the calling
- * thread, done with its share, waited.
+ * A worker's reply, collected as its encodings are made. As the thread's block source
+ * (setBlockSource) it hands `encode` the blocks short encodings are made in, so those need no copy;
+ * long ones go back in their own buffer; anything else is copied into a block (so the reply needs
+ * no packing pass at the end: packing half of the 13.5 MB bench corpus took 13–40 ms in the worker
+ * while the calling thread, done with its share, waited).
  */
-export class EncodingPacker {
-  private counts = new Int32Array(64);
-  private ids: Int32Array;
-  private offsets: Int32Array;
-  private typeIds: Uint8Array;
-  private special: Uint8Array;
-  private sequenceIds: Int8Array;
+export class EncodingPacker implements BlockSource {
+  readonly blockBytes = REPLY_BLOCK_BYTES;
+  private entries = new Int32Array(3 * 64);
   private encodings = 0;
-  private tokens = 0;
-  private readonly own: EncodingArrays[] = [];
+  private readonly buffers: ArrayBuffer[] = [];
+  private readonly shared: number[] = [];
+  /** This reply's blocks → their index in `buffers`. */
+  private readonly blocks = new Map<ArrayBuffer, number>();
+  private ownCount = 0;
+  // Where copies go: a short one into `copyBlock`, a long one into `overflow`.
+  private copyBlock: ArrayBuffer | null = null;
+  private copyUsed = 0;
+  private overflow: ArrayBuffer | null = null;
+  private overflowUsed = 0;
   private readonly tokenTexts: Array<[number, ReadonlyArray<readonly [number, string]>]> = [];
 
-  /**
-   * `expectedTokens` sizes the arrays up front: growing them by doubling from
-   * small copied and page-faulted ~2× the final size (4% of a worker's time on
-   * the bench corpus). Pages past the tokens actually written are never touched.
-   */
-  constructor(expectedTokens = 4096) {
-    const capacity = Math.max(4096, Math.ceil(expectedTokens));
-    this.ids = new Int32Array(capacity);
-    this.offsets = new Int32Array(2 * capacity);
-    this.typeIds = new Uint8Array(capacity);
-    this.special = new Uint8Array(capacity);
-    this.sequenceIds = new Int8Array(capacity);
+  newBlock(): ArrayBuffer {
+    return this.newShared(REPLY_BLOCK_BYTES);
   }
 
-  /**
-   * Appends an encoding. With `ownArrays` (and fewer than MAX_OWN_ARRAYS so far)
-   * its arrays go in the reply as they are, to be transferred: the encoding must
-   * not be used after the reply is sent.
-   */
-  add(encoding: Encoding, ownArrays = false): void {
+  private newShared(bytes: number): ArrayBuffer {
+    const block = new ArrayBuffer(bytes);
+    this.blocks.set(block, this.push(block, 1));
+    return block;
+  }
+
+  private push(buffer: ArrayBuffer, shared: number): number {
+    this.buffers.push(buffer);
+    this.shared.push(shared);
+    return this.buffers.length - 1;
+  }
+
+  /** Appends an encoding; one sent in its own buffer must not be used after the reply is sent. */
+  add(encoding: Encoding): void {
     const e = encoding as TokenEncoding;
-    const count = e.ids.length;
-    if (this.encodings === this.counts.length) this.counts = grown(this.counts, 2 * this.counts.length, this.encodings);
+    const count = e.length;
+    if (3 * this.encodings === this.entries.length) {
+      const grown = new Int32Array(2 * this.entries.length);
+      grown.set(this.entries);
+      this.entries = grown;
+    }
     if (e.tokenTexts !== null) this.tokenTexts.push([this.encodings, e.tokenTexts]);
-    // Only an encoding whose arrays are their own buffer: transferring a shared block would take it from the others.
-    if (ownArrays && this.own.length < MAX_OWN_ARRAYS && ownsBuffer(e.ids)) {
-      this.counts[this.encodings++] = -1 - this.own.length;
-      this.own.push({ ids: e.ids, offsets: e.offsetPairs, typeIds: e.typeIds, special: e.specialTokensMask, sequenceIds: e.sequenceIds });
+    const entry = 3 * this.encodings++;
+    this.entries[entry + 2] = count;
+    const ids = e.ids;
+    const block = this.blocks.get(ids.buffer as ArrayBuffer);
+    if (block !== undefined) {
+      // Made in one of this reply's blocks.
+      this.entries[entry] = block;
+      this.entries[entry + 1] = ids.byteOffset;
       return;
     }
-    if (this.tokens + count > this.ids.length) {
-      let capacity = 2 * this.ids.length;
-      while (capacity < this.tokens + count) capacity *= 2;
-      const used = this.tokens;
-      this.ids = grown(this.ids, capacity, used);
-      this.offsets = grown(this.offsets, 2 * capacity, 2 * used);
-      this.typeIds = grown(this.typeIds, capacity, used);
-      this.special = grown(this.special, capacity, used);
-      this.sequenceIds = grown(this.sequenceIds, capacity, used);
+    // Only an encoding whose arrays are their own buffer: transferring a shared block would take it from the others.
+    if (ownsBuffer(ids) && this.ownCount < MAX_OWN_ARRAYS) {
+      this.ownCount++;
+      this.entries[entry] = this.push(ids.buffer as ArrayBuffer, 0);
+      this.entries[entry + 1] = 0;
+      return;
     }
-    const n = this.tokens;
-    this.counts[this.encodings++] = count;
-    this.ids.set(e.ids, n);
-    this.offsets.set(e.offsetPairs, 2 * n);
-    this.typeIds.set(e.typeIds, n);
-    this.special.set(e.specialTokensMask, n);
-    this.sequenceIds.set(e.sequenceIds, n);
-    this.tokens += count;
+    const bytes = encodingBytes(count);
+    let buffer: ArrayBuffer;
+    let at = 0;
+    if (bytes <= REPLY_BLOCK_BYTES / 2) {
+      if (this.copyBlock === null || this.copyUsed + bytes > REPLY_BLOCK_BYTES) {
+        this.copyBlock = this.newBlock();
+        this.copyUsed = 0;
+      }
+      buffer = this.copyBlock;
+      at = this.copyUsed;
+      this.copyUsed += bytes;
+      this.entries[entry] = this.blocks.get(buffer) as number;
+    } else if (bytes <= OVERFLOW_BLOCK_BYTES / 2) {
+      if (this.overflow === null || this.overflowUsed + bytes > OVERFLOW_BLOCK_BYTES) {
+        this.overflow = this.newShared(OVERFLOW_BLOCK_BYTES);
+        this.overflowUsed = 0;
+      }
+      buffer = this.overflow;
+      at = this.overflowUsed;
+      this.overflowUsed += bytes;
+      this.entries[entry] = this.blocks.get(buffer) as number;
+    } else {
+      buffer = new ArrayBuffer(ENCODING_BYTES_PER_TOKEN * count);
+      this.entries[entry] = this.push(buffer, 0);
+    }
+    this.entries[entry + 1] = at;
+    const views = encodingViews(buffer, at, count);
+    views.ids.set(ids);
+    views.offsets.set(e.offsetPairs);
+    views.typeIds.set(e.typeIds);
+    views.special.set(e.specialTokensMask);
+    views.sequenceIds.set(e.sequenceIds);
   }
 
-  /** Views of exactly the appended data (their buffers are larger: transfer them whole). */
   finish(): PackedEncodings {
-    return {
-      counts: this.counts.subarray(0, this.encodings),
-      ids: this.ids.subarray(0, this.tokens),
-      offsets: this.offsets.subarray(0, 2 * this.tokens),
-      typeIds: this.typeIds.subarray(0, this.tokens),
-      special: this.special.subarray(0, this.tokens),
-      sequenceIds: this.sequenceIds.subarray(0, this.tokens),
-      own: this.own,
-      tokenTexts: this.tokenTexts,
-    };
+    return { entries: this.entries.slice(0, 3 * this.encodings), buffers: this.buffers, shared: Uint8Array.from(this.shared), tokenTexts: this.tokenTexts };
   }
 }
 
-/** The buffers to transfer with a packed reply, each once. */
+/** The buffers to transfer with a packed reply. */
 export function replyTransfer(packed: PackedEncodings): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const array of [packed.counts, packed.ids, packed.offsets, packed.typeIds, packed.special, packed.sequenceIds]) buffers.add(array.buffer as ArrayBuffer);
-  for (const a of packed.own) for (const array of [a.ids, a.offsets, a.typeIds, a.special, a.sequenceIds]) buffers.add(array.buffer as ArrayBuffer);
-  return [...buffers];
-}
-
-/** A `size`-element copy of `array`'s first `used` elements. */
-function grown<T extends Int32Array | Uint8Array | Int8Array>(array: T, size: number, used: number): T {
-  const next = new (array.constructor as new (length: number) => T)(size);
-  next.set(array.subarray(0, used));
-  return next;
+  return packed.buffers;
 }
 
 export function unpackEncodings(packed: PackedEncodings, table: ArrayLike<string | undefined>): TokenEncoding[] {
-  const out: TokenEncoding[] = [];
-  let n = 0;
+  // As with `encode`'s own blocks: no postMessage may detach a block under the encodings that share it.
+  packed.buffers.forEach((buffer, i) => packed.shared[i] && markAsUntransferable(buffer));
+  const entries = packed.entries;
+  const out: TokenEncoding[] = new Array(entries.length / 3);
   let nextTexts = 0;
-  for (let i = 0; i < packed.counts.length; i++) {
-    const count = packed.counts[i];
+  for (let i = 0; i < out.length; i++) {
     let texts: ReadonlyArray<readonly [number, string]> | null = null;
     if (nextTexts < packed.tokenTexts.length && packed.tokenTexts[nextTexts][0] === i) texts = packed.tokenTexts[nextTexts++][1];
-    if (count < 0) {
-      const a = packed.own[-1 - count];
-      out.push(new TokenEncoding(a.ids, a.offsets, a.typeIds, a.special, a.sequenceIds, table, undefined, texts));
-      continue;
-    }
-    out.push(
-      new TokenEncoding(
-        packed.ids.subarray(n, n + count),
-        packed.offsets.subarray(2 * n, 2 * (n + count)),
-        packed.typeIds.subarray(n, n + count),
-        packed.special.subarray(n, n + count),
-        packed.sequenceIds.subarray(n, n + count),
-        table,
-        undefined,
-        texts,
-      ),
-    );
-    n += count;
+    // Viewed when first read (TokenEncoding): tens of thousands of short encodings come back at once.
+    out[i] = new TokenEncoding({ buffer: packed.buffers[entries[3 * i]], at: entries[3 * i + 1], count: entries[3 * i + 2] }, table, undefined, texts);
   }
   return out;
 }
@@ -229,18 +228,69 @@ export interface BatchJob {
   range: number;
   /** Per chunk: 0 until its texts are in shared memory, then 1 (2: the batch failed, stop). */
   ready: Int32Array;
-  /** A thread's expected share of the tokens (its reply arrays start this large). */
-  expectedTokens: number;
 }
 
-/** Reads text `i` (and its pair) of a batch back from shared memory. */
-export function batchText(units: Buffer, layout: Int32Array, i: number): { text: string; pair?: string } {
-  const start = layout[3 * i];
-  const length = layout[3 * i + 1];
-  const pairLength = layout[3 * i + 2];
-  const text = units.toString('utf16le', 2 * start, 2 * (start + length));
-  if (pairLength < 0) return { text };
-  return { text, pair: units.toString('utf16le', 2 * (start + length), 2 * (start + length + pairLength)) };
+/**
+ * Calls `each` with texts `from` to `to` (and their pairs) of a batch, read back from shared memory.
+ * A run of short texts is read as one string and sliced (V8 slices without copying; a read per text
+ * cost ~0.1 µs more each); a long one is read on its own (sliced from a string of several, the bench
+ * corpus encoded 7% slower).
+ */
+export function chunkTexts(units: Buffer, layout: Int32Array, from: number, to: number, each: (text: string, pair?: string) => void): void {
+  const size = (i: number): number => layout[3 * i + 1] + Math.max(layout[3 * i + 2], 0);
+  for (let i = from; i < to; ) {
+    let end = i + 1;
+    if (size(i) < JOIN_BELOW) while (end < to && size(end) < JOIN_BELOW) end++;
+    const first = layout[3 * i];
+    const run = units.toString('utf16le', 2 * first, 2 * (layout[3 * (end - 1)] + size(end - 1)));
+    for (; i < end; i++) {
+      const start = layout[3 * i] - first;
+      const length = layout[3 * i + 1];
+      const pairLength = layout[3 * i + 2];
+      const text = end - i === 1 && start === 0 && pairLength < 0 ? run : run.slice(start, start + length);
+      if (pairLength < 0) each(text);
+      else each(text, run.slice(start + length, start + length + pairLength));
+    }
+  }
+}
+
+/** Strings shorter than this are joined with their neighbours and written to shared memory at once. */
+const JOIN_BELOW = 1024;
+
+/**
+ * Writes strings into a batch's shared memory as UTF-16 code units. Each write is a call into C++, so
+ * short strings are joined first and written together (158K lines of 20–200 characters: 11.5 ms
+ * against 16.9 ms); a long one is written as it is (joining it would copy it into a big new string).
+ */
+class UnitCopier {
+  private readonly pending: string[] = [];
+  private pendingAt = 0;
+
+  constructor(private readonly units: Buffer) {}
+
+  /** Copies `text` to unit `at` (soon: see flush); returns the unit after it. */
+  add(text: string, at: number): number {
+    if (text.length >= JOIN_BELOW) {
+      this.flush();
+      this.write(text, at);
+    } else {
+      if (this.pending.length === 0) this.pendingAt = at;
+      this.pending.push(text);
+    }
+    return at + text.length;
+  }
+
+  /** Writes what `add` held back. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.write(this.pending.length === 1 ? this.pending[0] : this.pending.join(''), this.pendingAt);
+    this.pending.length = 0;
+  }
+
+  private write(text: string, at: number): void {
+    const written = this.units.write(text, 2 * at, 'utf16le');
+    if (written !== 2 * text.length) throw new BitNetError(ErrorCode.INTERNAL, 'encodeBatch', `copied ${written} bytes of a ${text.length}-unit text to shared memory`);
+  }
 }
 
 /** Waits until the texts of `chunk` are in shared memory; false when the batch failed instead. */
@@ -460,12 +510,7 @@ async function runBatch(
   const threadsUsed = workerCount + 1;
   const target = Math.max(MIN_CHUNK_CHARS, Math.ceil(chars / (threadsUsed * CHUNKS_PER_THREAD)));
   const lengths = new Int32Array(texts.length);
-  // Texts that come back with their own arrays (OWN_ARRAYS_CHARS) take no room in the packed ones.
-  let packedChars = 0;
-  for (let i = 0; i < texts.length; i++) {
-    lengths[i] = texts[i].length + (pairs ? pairs[i].length : 0);
-    if (lengths[i] < OWN_ARRAYS_CHARS) packedChars += lengths[i];
-  }
+  for (let i = 0; i < texts.length; i++) lengths[i] = texts[i].length + (pairs ? pairs[i].length : 0);
   const plan = planChunks(lengths, threadsUsed, target);
   const { chunks, rangeStarts } = plan;
   const chunkCount = chunks.length / 2;
@@ -478,32 +523,31 @@ async function runBatch(
   const unitBuffer = Buffer.from(units);
   // Shared too: the workers read each chunk's entries after it is ready, not at post time.
   const layout = new Int32Array(new SharedArrayBuffer(12 * texts.length));
-  // Byte-level BPE averages 3–4 UTF-16 units per token on prose; one per 2 leaves room.
-  const expectedTokens = Math.ceil(packedChars / threadsUsed / 2);
-  const batch = { units, layout, addSpecialTokens, chunks, claims, ready, expectedTokens };
+  const batch = { units, layout, addSpecialTokens, chunks, claims, ready };
   const jobs: Array<Promise<WorkerResult>> = [];
   for (let w = 0; w < workerCount; w++) jobs.push(pool.run(w, batch));
   // Handled below by allSettled; this keeps a failure on this thread from leaving them unhandled.
   for (const job of jobs) job.catch(() => undefined);
   const copyOrder = planCopyOrder(plan);
+  const copy = new UnitCopier(unitBuffer);
   let offset = 0;
   let copied = 0;
   try {
     for (; copied < chunkCount; copied++) {
       const chunk = copyOrder[copied];
-      const end = chunks[2 * chunk + 1];
-      for (let i = chunks[2 * chunk]; i < end; i++) {
+      for (let i = chunks[2 * chunk]; i < chunks[2 * chunk + 1]; i++) {
         const text = texts[i];
         layout[3 * i] = offset;
         layout[3 * i + 1] = text.length;
-        offset += unitBuffer.write(text, 2 * offset, 'utf16le') / 2;
+        offset = copy.add(text, offset);
         if (pairs) {
           layout[3 * i + 2] = pairs[i].length;
-          offset += unitBuffer.write(pairs[i], 2 * offset, 'utf16le') / 2;
+          offset = copy.add(pairs[i], offset);
         } else {
           layout[3 * i + 2] = -1;
         }
       }
+      copy.flush();
       Atomics.store(ready, chunk, 1);
       Atomics.notify(ready, chunk);
     }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ENCODING_BYTES_PER_TOKEN, allocateEncodingArrays, ownsBuffer, type EncodingArrays } from './encoding.js';
 import { loadHfTokenizer } from './index.js';
 import { llama3Oracle, llama3TokenizerJson } from './testing/oracle.js';
@@ -69,6 +69,28 @@ describe('allocateEncodingArrays', () => {
     const third = allocateEncodingArrays(10); // the block is still usable
     fill(third, 3);
     expect(intact(first, 1) && intact(second, 2) && intact(third, 3)).toBe(true);
+  });
+
+  it('never hands out views of a detached block, from the very first (empty) encoding on', async () => {
+    vi.resetModules();
+    const fresh = await import('./encoding.js');
+    const empty = fresh.allocateEncodingArrays(0);
+    const buffer = empty.ids.buffer as ArrayBuffer;
+    try {
+      structuredClone(buffer, { transfer: [buffer] });
+    } catch (error) {
+      expect((error as Error).name).toBe('DataCloneError');
+    }
+    expect(buffer.byteLength).toBeGreaterThan(0); // not detached: the block is untransferable
+    expect(fresh.allocateEncodingArrays(0).ids.length).toBe(0);
+    // ArrayBuffer.prototype.transfer (later Node) ignores untransferable marks: a detached block is replaced.
+    const some = fresh.allocateEncodingArrays(5);
+    const transfer = (some.ids.buffer as ArrayBuffer & { transfer?: () => ArrayBuffer }).transfer;
+    if (typeof transfer === 'function') {
+      transfer.call(some.ids.buffer);
+      expect(fresh.allocateEncodingArrays(0).ids.length).toBe(0);
+      expect(fresh.allocateEncodingArrays(3).ids.length).toBe(3);
+    }
   });
 
   it('leaves kept encodings unchanged while many more are made (real encodings against the oracle)', async () => {

@@ -3,13 +3,23 @@
 import { markAsUntransferable } from 'node:worker_threads';
 import type { Encoding } from './types.js';
 
+/** An encoding's arrays not yet viewed: `count` tokens laid out at byte `at` of `buffer` (see encodingViews). */
+export interface EncodingBlock {
+  buffer: ArrayBuffer;
+  at: number;
+  count: number;
+}
+
 export class TokenEncoding implements Encoding {
-  readonly ids: Int32Array;
-  readonly typeIds: Uint8Array;
-  readonly specialTokensMask: Uint8Array;
-  readonly sequenceIds: Int8Array;
-  /** Flat [start0, end0, start1, end1, …]. */
-  readonly offsetPairs: Int32Array;
+  readonly length: number;
+  // The arrays, or where to view them from when first read: encodeBatch makes tens of thousands of
+  // encodings at once from the workers' blocks, and five typed arrays each were most of that work.
+  private idsView: Int32Array | undefined;
+  private offsetsView: Int32Array | undefined;
+  private typeIdsView: Uint8Array | undefined;
+  private specialView: Uint8Array | undefined;
+  private sequenceIdsView: Int8Array | undefined;
+  private readonly block: EncodingBlock | null;
   private readonly idToTokenTable: ArrayLike<string | undefined>;
   /**
    * [position, text] of the rare tokens whose text is not their id's (an added token matched with
@@ -21,39 +31,80 @@ export class TokenEncoding implements Encoding {
   private maskCache: Uint8Array | undefined;
 
   constructor(
-    ids: Int32Array,
-    offsetPairs: Int32Array,
-    typeIds: Uint8Array,
-    specialTokensMask: Uint8Array,
-    sequenceIds: Int8Array,
+    arrays: EncodingArrays | EncodingBlock,
     idToTokenTable: ArrayLike<string | undefined>,
     tokens?: string[],
     tokenTexts: ReadonlyArray<readonly [number, string]> | null = null,
   ) {
-    this.ids = ids;
-    this.offsetPairs = offsetPairs;
-    this.typeIds = typeIds;
-    this.specialTokensMask = specialTokensMask;
-    this.sequenceIds = sequenceIds;
+    if ('buffer' in arrays) {
+      this.block = arrays;
+      this.length = arrays.count;
+    } else {
+      this.block = null;
+      this.length = arrays.ids.length;
+      this.idsView = arrays.ids;
+      this.offsetsView = arrays.offsets;
+      this.typeIdsView = arrays.typeIds;
+      this.specialView = arrays.special;
+      this.sequenceIdsView = arrays.sequenceIds;
+    }
     this.idToTokenTable = idToTokenTable;
     this.tokenCache = tokens;
     this.tokenTexts = tokenTexts;
   }
 
-  get length(): number {
-    return this.ids.length;
+  get ids(): Int32Array {
+    if (this.idsView === undefined) {
+      const { buffer, at, count } = this.block as EncodingBlock;
+      this.idsView = new Int32Array(buffer, at, count);
+    }
+    return this.idsView;
+  }
+
+  /** Flat [start0, end0, start1, end1, …]. */
+  get offsetPairs(): Int32Array {
+    if (this.offsetsView === undefined) {
+      const { buffer, at, count } = this.block as EncodingBlock;
+      this.offsetsView = new Int32Array(buffer, at + 4 * count, 2 * count);
+    }
+    return this.offsetsView;
+  }
+
+  get typeIds(): Uint8Array {
+    if (this.typeIdsView === undefined) {
+      const { buffer, at, count } = this.block as EncodingBlock;
+      this.typeIdsView = new Uint8Array(buffer, at + 12 * count, count);
+    }
+    return this.typeIdsView;
+  }
+
+  get specialTokensMask(): Uint8Array {
+    if (this.specialView === undefined) {
+      const { buffer, at, count } = this.block as EncodingBlock;
+      this.specialView = new Uint8Array(buffer, at + 13 * count, count);
+    }
+    return this.specialView;
+  }
+
+  get sequenceIds(): Int8Array {
+    if (this.sequenceIdsView === undefined) {
+      const { buffer, at, count } = this.block as EncodingBlock;
+      this.sequenceIdsView = new Int8Array(buffer, at + 14 * count, count);
+    }
+    return this.sequenceIdsView;
   }
 
   get attentionMask(): Uint8Array {
-    if (this.maskCache === undefined) this.maskCache = new Uint8Array(this.ids.length).fill(1);
+    if (this.maskCache === undefined) this.maskCache = new Uint8Array(this.length).fill(1);
     return this.maskCache;
   }
 
   get tokens(): string[] {
     if (this.tokenCache === undefined) {
       const table = this.idToTokenTable;
-      const tokens = new Array<string>(this.ids.length);
-      for (let i = 0; i < tokens.length; i++) tokens[i] = table[this.ids[i]] as string;
+      const ids = this.ids;
+      const tokens = new Array<string>(this.length);
+      for (let i = 0; i < tokens.length; i++) tokens[i] = table[ids[i]] as string;
       if (this.tokenTexts !== null) for (const [position, text] of this.tokenTexts) tokens[position] = text;
       this.tokenCache = tokens;
     }
@@ -63,7 +114,7 @@ export class TokenEncoding implements Encoding {
   get offsets(): Array<[number, number]> {
     if (this.offsetCache === undefined) {
       const pairs = this.offsetPairs;
-      const out = new Array<[number, number]>(this.ids.length);
+      const out = new Array<[number, number]>(this.length);
       for (let i = 0; i < out.length; i++) out[i] = [pairs[2 * i], pairs[2 * i + 1]];
       this.offsetCache = out;
     }
@@ -93,37 +144,49 @@ export interface EncodingArrays {
 
 /** Bytes per token of an encoding's arrays: ids 4, offsets 8, the three masks 1 each. */
 export const ENCODING_BYTES_PER_TOKEN = 15;
-/** Short encodings share blocks of this size, as Node's Buffer pool does for small Buffers. */
-const SLAB_BYTES = 8 * 1024;
-/** Encodings up to this size (~270 tokens) take their arrays from the shared block. */
-const SLAB_LIMIT = SLAB_BYTES / 2;
 
-let slab = new ArrayBuffer(0);
+/** Where short encodings' blocks come from. */
+export interface BlockSource {
+  /** Size of every block; an encoding over half of it gets a buffer of its own. */
+  readonly blockBytes: number;
+  /** A fresh, zero-filled block. */
+  newBlock(): ArrayBuffer;
+}
+
+/**
+ * `encode`'s blocks: 8 KB, as Node's Buffer pool, marked untransferable so that no postMessage can
+ * detach one under the encodings in it.
+ */
+const LOCAL_BLOCKS: BlockSource = {
+  blockBytes: 8 * 1024,
+  newBlock() {
+    const block = new ArrayBuffer(8 * 1024);
+    markAsUntransferable(block);
+    return block;
+  },
+};
+
+let source = LOCAL_BLOCKS;
+let slab: ArrayBuffer | null = null;
 let slabUsed = 0;
 
 /**
- * The five arrays of one encoding as views of one ArrayBuffer. Creating an ArrayBuffer costs ~0.6 µs
- * here (five cost ~1.4 µs, a third of encoding a 75-character line), so a short encoding's views sit
- * in a shared 8 KB block instead (~0.1 µs), marked untransferable so that no postMessage can detach
- * it under the others; a long one's buffer is its own (`ownsBuffer`), and a worker thread can send
- * it back with one transferable.
+ * Sends this thread's short encodings to `next`'s blocks until called again (null: back to
+ * `encode`'s own). An encodeBatch worker encodes straight into the blocks of its reply.
  */
-export function allocateEncodingArrays(count: number): EncodingArrays {
-  const bytes = ENCODING_BYTES_PER_TOKEN * count;
-  let buffer: ArrayBuffer;
-  let at = 0;
-  if (bytes > SLAB_LIMIT) buffer = new ArrayBuffer(bytes);
-  else {
-    if (slabUsed + bytes > slab.byteLength) {
-      slab = new ArrayBuffer(SLAB_BYTES);
-      markAsUntransferable(slab);
-      slabUsed = 0;
-    }
-    buffer = slab;
-    at = slabUsed;
-    // The next encoding's Int32 views start 4-byte aligned.
-    slabUsed += (bytes + 3) & ~3;
-  }
+export function setBlockSource(next: BlockSource | null): void {
+  source = next ?? LOCAL_BLOCKS;
+  slab = null;
+  slabUsed = 0;
+}
+
+/** Bytes an encoding of `count` tokens takes in a shared block: the next one's Int32 views start 4-byte aligned. */
+export function encodingBytes(count: number): number {
+  return (ENCODING_BYTES_PER_TOKEN * count + 3) & ~3;
+}
+
+/** The five arrays of an encoding of `count` tokens laid out at byte `at` of `buffer` (4-byte aligned). */
+export function encodingViews(buffer: ArrayBuffer, at: number, count: number): EncodingArrays {
   return {
     ids: new Int32Array(buffer, at, count),
     offsets: new Int32Array(buffer, at + 4 * count, 2 * count),
@@ -133,9 +196,28 @@ export function allocateEncodingArrays(count: number): EncodingArrays {
   };
 }
 
+/**
+ * The five arrays of one encoding as views of one ArrayBuffer. Creating an ArrayBuffer costs ~0.6 µs
+ * here (five cost ~1.4 µs, a third of encoding a 75-character line), so a short encoding's views sit
+ * in a shared block instead (~0.1 µs); a long one's buffer is its own (`ownsBuffer`), and a worker
+ * thread can send it back with one transferable. Blocks are never written twice: new arrays read as zeros.
+ */
+export function allocateEncodingArrays(count: number): EncodingArrays {
+  const bytes = ENCODING_BYTES_PER_TOKEN * count;
+  if (bytes > source.blockBytes / 2) return encodingViews(new ArrayBuffer(bytes), 0, count);
+  // A block is never empty: byteLength 0 means something detached it anyway (ArrayBuffer.prototype.transfer).
+  if (slab === null || slab.byteLength === 0 || slabUsed + bytes > slab.byteLength) {
+    slab = source.newBlock();
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += encodingBytes(count);
+  return encodingViews(slab, at, count);
+}
+
 /** True when the encoding's arrays are the whole of their buffer (safe to transfer), not part of a shared block. */
 export function ownsBuffer(ids: Int32Array): boolean {
-  return ids.byteOffset === 0 && ids.buffer.byteLength === ENCODING_BYTES_PER_TOKEN * ids.length && ids.buffer.byteLength > SLAB_LIMIT;
+  return ids.length > 0 && ids.byteOffset === 0 && ids.buffer.byteLength === ENCODING_BYTES_PER_TOKEN * ids.length;
 }
 
 /** Growable buffer of (id, start, end) triples the encoders append to. */

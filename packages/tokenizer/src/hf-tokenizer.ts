@@ -374,7 +374,8 @@ export class HuggingFaceTokenizer implements Tokenizer {
     const second = pairText !== undefined ? this.hf.encode(pairText, { add_special_tokens: false }) : null;
     const full = this.postProcessed(text, pairText, addSpecialTokens, first, second);
     const n = full.ids.length;
-    const { ids, offsets, typeIds, special, sequenceIds } = allocateEncodingArrays(n);
+    const arrays = allocateEncodingArrays(n);
+    const { ids, offsets, typeIds, special, sequenceIds } = arrays;
     ids.set(full.ids);
     special.fill(1);
     sequenceIds.fill(-1);
@@ -413,7 +414,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
       }
     }
     if (!this.singleTypeId) for (let i = 0; i < n; i++) typeIds[i] = full.token_type_ids ? full.token_type_ids[i]! : sequenceIds[i] === 1 ? 1 : 0;
-    return new TokenEncoding(ids, offsets, typeIds, special, sequenceIds, this.idTable, full.tokens);
+    return new TokenEncoding(arrays, this.idTable, full.tokens);
   }
 
   async encodeBatch(texts: readonly string[], options: EncodeBatchOptions = {}): Promise<Encoding[]> {

@@ -78,7 +78,8 @@ export function postProcess(
     if (piece.kind === 'sequence') total += sequences[piece.index].length;
     else if (addSpecialTokens) total += piece.ids.length;
   }
-  const { ids, offsets, typeIds, special, sequenceIds } = allocateEncodingArrays(total);
+  const arrays = allocateEncodingArrays(total);
+  const { ids, offsets, typeIds, special, sequenceIds } = arrays;
   let n = 0;
   let tokenTexts: Array<[number, string]> | null = null;
   for (const piece of pieces) {
@@ -100,5 +101,5 @@ export function postProcess(
       }
     }
   }
-  return new TokenEncoding(ids, offsets, typeIds, special, sequenceIds, tokens, undefined, tokenTexts);
+  return new TokenEncoding(arrays, tokens, undefined, tokenTexts);
 }

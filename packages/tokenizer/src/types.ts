@@ -36,9 +36,11 @@ export interface EncodeBatchOptions extends EncodeOptions {
 
 /**
  * One encoded sequence (or pair). Offsets are UTF-16 indices into the input (`text.slice(start, end)`).
- * The typed arrays are views: an encoding's arrays share one ArrayBuffer, and a short encoding's
- * (under ~270 tokens) sits in an 8 KB block shared with others, as Node's pooled Buffers do. Read
- * them through the views (byteOffset, length), and `slice()` one to keep it alone or to transfer it.
+ * The typed arrays are views of one ArrayBuffer per encoding, and a short encoding's buffer is a
+ * block shared with other encodings, as Node's pooled Buffers are: from `encode`, under ~270 tokens,
+ * an 8 KB block; from `encodeBatch`'s worker threads, a text under 16 Ki UTF-16 units, a 64 KB block.
+ * Shared blocks are marked untransferable. Read the arrays through the views (byteOffset, length),
+ * and `slice()` one to keep it alone or to send it.
  */
 export interface Encoding {
   readonly ids: Int32Array;

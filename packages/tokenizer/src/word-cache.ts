@@ -16,7 +16,7 @@ export class WordCache {
   private slots: Int32Array;
   private mask: number;
   private count = 0;
-  /** Entries, see the file comment; `arena` is replaced (never mutated in place) when it grows. */
+  /** Entries, see the file comment; replaced when it grows, written over from the start after `clear()`: read an entry right after `get`/`setLast`. */
   arena: Int32Array;
   private used = 0;
   /** Hash of the range given to the last `get`, reused by `setLast`. */
