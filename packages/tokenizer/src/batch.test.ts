@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@bitnet/errors';
 import { buildCorpus } from '../bench/corpus.mjs';
-import { createBpeTokenizer, encodeBatch, loadHfTokenizer, releaseWorkers, workerThreadsAvailable, type Encoding, type Tokenizer } from './index.js';
+import { createBpeTokenizer, createSimpleTokenizer, encodeBatch, loadHfTokenizer, releaseWorkers, workerThreadsAvailable, type Encoding, type Tokenizer } from './index.js';
 import { EncodingPacker, MAX_OWN_ARRAYS, REPLY_BLOCK_BYTES, chunkTexts, encodeBatchWithWorkers, replyTransfer, unpackEncodings, type SpecSource } from './batch.js';
 import { ENCODING_BYTES_PER_TOKEN, encodingBytes, ownsBuffer, setBlockSource, type TokenEncoding } from './encoding.js';
 import { gpt2MergesTxt, gpt2VocabJson, llama3Oracle, llama3TokenizerJson, tempDir } from './testing/oracle.js';
@@ -128,13 +128,18 @@ describe('encodeBatch', () => {
     const many = Array.from({ length: MAX_OWN_ARRAYS + 40 }, (_, i) => llama.encode(texts[i % texts.length].slice(0, 3000).padEnd(3000, ' word')));
     expect(many.every((e) => ownsBuffer(e.ids))).toBe(true);
     const expected = many.map((e) => ({ ids: e.ids.slice(), offsets: e.offsets, typeIds: e.typeIds.slice(), specialTokensMask: e.specialTokensMask.slice(), sequenceIds: e.sequenceIds.slice(), tokens: e.tokens }));
+    // Past the cap too, one too big for an overflow block (over 512 KB) goes as it is: a copy would gain nothing.
+    const huge = [llama.encode(texts.join(' ').slice(0, 200_000)), llama.encode(texts.join('\n').slice(-180_000))];
+    expect(huge.every((e) => encodingBytes(e.length) > 512 * 1024)).toBe(true);
+    const hugeExpected = huge.map((e) => ({ ids: e.ids.slice(), offsets: e.offsets, typeIds: e.typeIds.slice(), specialTokensMask: e.specialTokensMask.slice(), sequenceIds: e.sequenceIds.slice(), tokens: e.tokens }));
     const capped = new EncodingPacker();
-    for (const e of many) capped.add(e);
+    for (const e of [...many, ...huge]) capped.add(e);
     const cappedPacked = capped.finish();
-    expect(cappedPacked.buffers.length).toBeLessThan(MAX_OWN_ARRAYS + 10);
+    expect(cappedPacked.buffers.length).toBeLessThan(MAX_OWN_ARRAYS + 12);
     const cappedReceived = structuredClone(cappedPacked, { transfer: replyTransfer(cappedPacked) });
     expect(many.filter((e) => e.ids.length === 0).length).toBe(MAX_OWN_ARRAYS);
-    expectSame(unpackEncodings(cappedReceived, table), expected as unknown as Encoding[]);
+    expect(huge.every((e) => e.ids.length === 0)).toBe(true); // moved, not copied
+    expectSame(unpackEncodings(cappedReceived, table), [...expected, ...hugeExpected] as unknown as Encoding[]);
   });
 
   it('carries the text of lstrip/rstrip added tokens (HF\'s token is the matched span) through blocks and own buffers', () => {
@@ -165,6 +170,19 @@ describe('encodeBatch', () => {
       expect((e as TokenEncoding).offsetPairs.buffer).toBe(e.ids.buffer);
     }
     expectSame(batch, texts.map((t) => llama.encode(t)));
+  });
+
+  it('returns encodings whose arrays are own properties, as encode\'s are (spread, structuredClone and deep equality see them)', async () => {
+    const simple = createSimpleTokenizer(['<unk>', 'a', 'b', 'c']);
+    const own = (e: Encoding) => ['ids', 'offsetPairs', 'typeIds', 'specialTokensMask', 'sequenceIds'].every((key) => Object.keys(e).includes(key));
+    const lines = texts.join('\n').split('\n').filter((line) => line.length > 0).slice(0, 3000);
+    const batch = await llama.encodeBatch(lines, { threads: 2 });
+    expect(batch.every(own)).toBe(true);
+    expect(own(llama.encode('hello'))).toBe(true);
+    expect({ ...batch[lines.length - 1] }.ids).toBe(batch[lines.length - 1].ids);
+    const cloned = structuredClone(simple.encode('a b c d'));
+    expect(Array.from(cloned.ids)).toEqual([1, 2, 3, 0]);
+    expect(Array.from(cloned.specialTokensMask)).toEqual([0, 0, 0, 0]);
   });
 
   it('gives every encoding one buffer for its arrays; short ones share blocks no transfer can take', async () => {

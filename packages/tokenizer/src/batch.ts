@@ -20,9 +20,9 @@ const MIN_CHUNK_CHARS = 8 * 1024;
 /**
  * At most this many encodings per reply come back in a buffer of their own (those over half a
  * block), transferred as `encode` made them: copying them cost a worker ~5% of its time on the bench
- * corpus, mostly first-touch page faults on fresh memory. Past this, they are copied into 1 MiB
- * blocks: postMessage's cost grows faster than the number of transferables (here 1000 took 0.8 ms,
- * 10000 took 42 ms).
+ * corpus, mostly first-touch page faults on fresh memory. Past this, those up to half an overflow
+ * block are copied into 1 MiB blocks: postMessage's cost grows faster than the number of
+ * transferables (here 1000 took 0.8 ms, 10000 took 42 ms).
  */
 export const MAX_OWN_ARRAYS = 256;
 /**
@@ -111,14 +111,16 @@ export class EncodingPacker implements BlockSource {
       this.entries[entry + 1] = ids.byteOffset;
       return;
     }
-    // Only an encoding whose arrays are their own buffer: transferring a shared block would take it from the others.
-    if (ownsBuffer(ids) && this.ownCount < MAX_OWN_ARRAYS) {
+    const bytes = encodingBytes(count);
+    // Only an encoding whose arrays are their own buffer: transferring a shared block would take it from
+    // the others. Past the cap, one too big for an overflow block goes as it is: a copy would be one
+    // transferable all the same.
+    if (ownsBuffer(ids) && (this.ownCount < MAX_OWN_ARRAYS || bytes > OVERFLOW_BLOCK_BYTES / 2)) {
       this.ownCount++;
       this.entries[entry] = this.push(ids.buffer as ArrayBuffer, 0);
       this.entries[entry + 1] = 0;
       return;
     }
-    const bytes = encodingBytes(count);
     let buffer: ArrayBuffer;
     let at = 0;
     if (bytes <= REPLY_BLOCK_BYTES / 2) {
@@ -140,6 +142,7 @@ export class EncodingPacker implements BlockSource {
       this.overflowUsed += bytes;
       this.entries[entry] = this.blocks.get(buffer) as number;
     } else {
+      // Not made by `encode` (an encoding of another layout): a buffer of its own, as `encode` gives one.
       buffer = new ArrayBuffer(ENCODING_BYTES_PER_TOKEN * count);
       this.entries[entry] = this.push(buffer, 0);
     }
@@ -171,8 +174,7 @@ export function unpackEncodings(packed: PackedEncodings, table: ArrayLike<string
   for (let i = 0; i < out.length; i++) {
     let texts: ReadonlyArray<readonly [number, string]> | null = null;
     if (nextTexts < packed.tokenTexts.length && packed.tokenTexts[nextTexts][0] === i) texts = packed.tokenTexts[nextTexts++][1];
-    // Viewed when first read (TokenEncoding): tens of thousands of short encodings come back at once.
-    out[i] = new TokenEncoding({ buffer: packed.buffers[entries[3 * i]], at: entries[3 * i + 1], count: entries[3 * i + 2] }, table, undefined, texts);
+    out[i] = new TokenEncoding(encodingViews(packed.buffers[entries[3 * i]], entries[3 * i + 1], entries[3 * i + 2]), table, undefined, texts);
   }
   return out;
 }

@@ -3,23 +3,14 @@
 import { markAsUntransferable } from 'node:worker_threads';
 import type { Encoding } from './types.js';
 
-/** An encoding's arrays not yet viewed: `count` tokens laid out at byte `at` of `buffer` (see encodingViews). */
-export interface EncodingBlock {
-  buffer: ArrayBuffer;
-  at: number;
-  count: number;
-}
-
 export class TokenEncoding implements Encoding {
-  readonly length: number;
-  // The arrays, or where to view them from when first read: encodeBatch makes tens of thousands of
-  // encodings at once from the workers' blocks, and five typed arrays each were most of that work.
-  private idsView: Int32Array | undefined;
-  private offsetsView: Int32Array | undefined;
-  private typeIdsView: Uint8Array | undefined;
-  private specialView: Uint8Array | undefined;
-  private sequenceIdsView: Int8Array | undefined;
-  private readonly block: EncodingBlock | null;
+  // Own properties, not getters over a buffer: structuredClone, spread and deep equality see them.
+  readonly ids: Int32Array;
+  readonly typeIds: Uint8Array;
+  readonly specialTokensMask: Uint8Array;
+  readonly sequenceIds: Int8Array;
+  /** Flat [start0, end0, start1, end1, …]. */
+  readonly offsetPairs: Int32Array;
   private readonly idToTokenTable: ArrayLike<string | undefined>;
   /**
    * [position, text] of the rare tokens whose text is not their id's (an added token matched with
@@ -31,71 +22,27 @@ export class TokenEncoding implements Encoding {
   private maskCache: Uint8Array | undefined;
 
   constructor(
-    arrays: EncodingArrays | EncodingBlock,
+    arrays: EncodingArrays,
     idToTokenTable: ArrayLike<string | undefined>,
     tokens?: string[],
     tokenTexts: ReadonlyArray<readonly [number, string]> | null = null,
   ) {
-    if ('buffer' in arrays) {
-      this.block = arrays;
-      this.length = arrays.count;
-    } else {
-      this.block = null;
-      this.length = arrays.ids.length;
-      this.idsView = arrays.ids;
-      this.offsetsView = arrays.offsets;
-      this.typeIdsView = arrays.typeIds;
-      this.specialView = arrays.special;
-      this.sequenceIdsView = arrays.sequenceIds;
-    }
+    this.ids = arrays.ids;
+    this.offsetPairs = arrays.offsets;
+    this.typeIds = arrays.typeIds;
+    this.specialTokensMask = arrays.special;
+    this.sequenceIds = arrays.sequenceIds;
     this.idToTokenTable = idToTokenTable;
     this.tokenCache = tokens;
     this.tokenTexts = tokenTexts;
   }
 
-  get ids(): Int32Array {
-    if (this.idsView === undefined) {
-      const { buffer, at, count } = this.block as EncodingBlock;
-      this.idsView = new Int32Array(buffer, at, count);
-    }
-    return this.idsView;
-  }
-
-  /** Flat [start0, end0, start1, end1, …]. */
-  get offsetPairs(): Int32Array {
-    if (this.offsetsView === undefined) {
-      const { buffer, at, count } = this.block as EncodingBlock;
-      this.offsetsView = new Int32Array(buffer, at + 4 * count, 2 * count);
-    }
-    return this.offsetsView;
-  }
-
-  get typeIds(): Uint8Array {
-    if (this.typeIdsView === undefined) {
-      const { buffer, at, count } = this.block as EncodingBlock;
-      this.typeIdsView = new Uint8Array(buffer, at + 12 * count, count);
-    }
-    return this.typeIdsView;
-  }
-
-  get specialTokensMask(): Uint8Array {
-    if (this.specialView === undefined) {
-      const { buffer, at, count } = this.block as EncodingBlock;
-      this.specialView = new Uint8Array(buffer, at + 13 * count, count);
-    }
-    return this.specialView;
-  }
-
-  get sequenceIds(): Int8Array {
-    if (this.sequenceIdsView === undefined) {
-      const { buffer, at, count } = this.block as EncodingBlock;
-      this.sequenceIdsView = new Int8Array(buffer, at + 14 * count, count);
-    }
-    return this.sequenceIdsView;
+  get length(): number {
+    return this.ids.length;
   }
 
   get attentionMask(): Uint8Array {
-    if (this.maskCache === undefined) this.maskCache = new Uint8Array(this.length).fill(1);
+    if (this.maskCache === undefined) this.maskCache = new Uint8Array(this.ids.length).fill(1);
     return this.maskCache;
   }
 

@@ -38,7 +38,7 @@ export interface EncodeBatchOptions extends EncodeOptions {
  * One encoded sequence (or pair). Offsets are UTF-16 indices into the input (`text.slice(start, end)`).
  * The typed arrays are views of one ArrayBuffer per encoding, and a short encoding's buffer is a
  * block shared with other encodings, as Node's pooled Buffers are: from `encode`, under ~270 tokens,
- * an 8 KB block; from `encodeBatch`'s worker threads, a text under 16 Ki UTF-16 units, a 64 KB block.
+ * an 8 KB block; from `encodeBatch`'s worker threads, under ~2,180 tokens, a 64 KB block.
  * Shared blocks are marked untransferable. Read the arrays through the views (byteOffset, length),
  * and `slice()` one to keep it alone or to send it.
  */
