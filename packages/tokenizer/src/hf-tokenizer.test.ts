@@ -85,6 +85,24 @@ describe('WordPiece through @huggingface/tokenizers', () => {
     ]);
   });
 
+  it('applies the pair template around an empty pair, as the oracle does', async () => {
+    for (const [text, pair] of [
+      ['the fox', ''],
+      ['', ''],
+      ['', 'a lazy dog'],
+      ['Hello, world!', '   '],
+    ] as const) {
+      const encoding = bert.encode(text, { pair });
+      const reference = await bertOracle.encode(text, pair, { addSpecialTokens: true });
+      expect(Array.from(encoding.ids)).toEqual(reference.getIds());
+      expect(Array.from(encoding.typeIds)).toEqual(reference.getTypeIds());
+      expect(Array.from(encoding.specialTokensMask)).toEqual(reference.getSpecialTokensMask());
+      expect(encoding.offsets).toEqual(reference.getOffsets()); // ASCII: UTF-16 and code point offsets agree
+    }
+    const batch = await bert.encodeBatch(['the fox', 'a dog'], { pairs: ['', ''] });
+    expect(Array.from(batch[1].ids)).toEqual((await bertOracle.encode('a dog', '', { addSpecialTokens: true })).getIds());
+  });
+
   it('decodes like the oracle', async () => {
     const ids = bert.encode('The foxes jumped quickly over lazy dogs').ids;
     expect(bert.decode(ids)).toBe(await bertOracle.decode(Array.from(ids), false));

@@ -323,6 +323,10 @@ export class HuggingFaceTokenizer implements Tokenizer {
   /** The post-processed encoding, with a pair @huggingface/tokenizers dropped appended as HF's Rust default merge does. */
   /** `first` and `second` are the sequences already encoded without special tokens (not encoded again here). */
   private postProcessed(text: string, pair: string | undefined, addSpecialTokens: boolean, first: { ids: number[] }, second: { ids: number[]; tokens: string[] } | null) {
+    if (pair === '' && addSpecialTokens) {
+      const withEmpty = this.emptyPairProcessed(text, first);
+      if (withEmpty !== null) return withEmpty;
+    }
     const full = this.hf.encode(text, { text_pair: pair ?? null, add_special_tokens: addSpecialTokens, return_token_type_ids: true });
     if (second && full.ids.length < first.ids.length + second.ids.length) {
       // @huggingface/tokenizers 0.2.0 drops the pair when the post-processor does not merge
@@ -331,6 +335,25 @@ export class HuggingFaceTokenizer implements Tokenizer {
       full.ids = [...full.ids, ...second.ids];
       full.tokens = [...full.tokens, ...second.tokens];
     }
+    return full;
+  }
+
+  /**
+   * `text` with an empty pair: @huggingface/tokenizers 0.2.0 takes an empty `text_pair` for none,
+   * where HF's Rust crate applies the pair template around an empty second sequence ([CLS] a [SEP]
+   * [SEP] for BERT). Encodes with a stand-in pair and takes its tokens out; null when the template
+   * has no fixed layout.
+   */
+  private emptyPairProcessed(text: string, first: { ids: number[] }) {
+    const layout = this.layout(true);
+    if (layout === null) return null;
+    const stand = this.hf.encode('b', { add_special_tokens: false }).ids;
+    const full = this.hf.encode(text, { text_pair: 'b', add_special_tokens: true, return_token_type_ids: true });
+    const at = layout[0] + first.ids.length + layout[1];
+    if (full.ids.length !== at + stand.length + layout[2] || !stand.every((id, k) => full.ids[at + k] === id)) return null;
+    full.ids = [...full.ids.slice(0, at), ...full.ids.slice(at + stand.length)];
+    full.tokens = [...full.tokens.slice(0, at), ...full.tokens.slice(at + stand.length)];
+    if (full.token_type_ids) full.token_type_ids = [...full.token_type_ids.slice(0, at), ...full.token_type_ids.slice(at + stand.length)];
     return full;
   }
 
