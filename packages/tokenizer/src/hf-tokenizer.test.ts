@@ -121,6 +121,51 @@ describe('WordPiece through @huggingface/tokenizers', () => {
   });
 });
 
+describe('Unigram with a Metaspace pre-tokenizer through @huggingface/tokenizers', () => {
+  it("gives the oracle's ids and offsets, the prepended '▁' spanning the first character", async () => {
+    const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    const pieces = ['▁the', '▁fox', 'fox', 'ju', 'mp', '▁a', 'he', 'llo', 'wor', 'ld'];
+    const json = {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: [special(0, '<unk>'), special(1, '</s>')],
+      normalizer: null,
+      pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+        pair: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+        special_tokens: { '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] } },
+      },
+      decoder: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+      model: {
+        type: 'Unigram',
+        unk_id: 0,
+        byte_fallback: false,
+        vocab: [['<unk>', 0], ['</s>', 0], ['\u2581', -2], ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => [c, -5]), ...pieces.map((p, i) => [p, -3 - i / 10])],
+      },
+    };
+    const file = path.join(dir, 'unigram.tokenizer.json');
+    fs.writeFileSync(file, JSON.stringify(json));
+    const ours = loadHfTokenizer(file, { config: {} });
+    expect(ours.kind).toBe('huggingface');
+    const oracle = native.Tokenizer.fromFile(file);
+    for (const [text, pair] of [
+      ['Hello, world!', undefined],
+      ['the fox jumps', undefined],
+      [' the fox', undefined],
+      ['a', 'hello world'],
+      ['xyz, fox', ' the'],
+    ] as Array<[string, string | undefined]>) {
+      const encoding = ours.encode(text, pair === undefined ? {} : { pair });
+      const reference = await oracle.encode(text, pair ?? null, { addSpecialTokens: true });
+      expect(Array.from(encoding.ids)).toEqual(reference.getIds());
+      expect(encoding.offsets).toEqual(reference.getOffsets()); // ASCII: UTF-16 and code point offsets agree
+    }
+  });
+});
+
 describe('LLaMA-3 forced through @huggingface/tokenizers', () => {
   it('agrees with the oracle and with the fast path', async () => {
     const slow = loadHfTokenizer(llama3TokenizerJson, { forceHuggingFace: true });

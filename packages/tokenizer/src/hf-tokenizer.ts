@@ -39,6 +39,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
   private readonly byteLevelDecoder: boolean;
   private readonly byteFallback: boolean;
   private readonly prependsSpace: boolean;
+  private readonly metaspacePrepends: boolean;
   private readonly trim: { addPrefixSpace: boolean } | null;
   private readonly singleTypeId: boolean;
 
@@ -56,6 +57,13 @@ export class HuggingFaceTokenizer implements Tokenizer {
     // SentencePiece's legacy normalizer, Prepend("▁") (LLaMA-2, Mistral): HF aligns the inserted '▁' with the first character.
     const normalizers: Json[] = json.normalizer?.type === 'Sequence' ? (json.normalizer.normalizers ?? []) : json.normalizer ? [json.normalizer] : [];
     this.prependsSpace = normalizers.some((n) => n?.type === 'Prepend' && n.prepend === '\u2581');
+    // The Metaspace pre-tokenizer's own prepend (T5, newer SentencePiece conversions): the same '▁', added
+    // when the text does not start with a space (which becomes the '▁' itself).
+    const preTokenizers: Json[] = json.pre_tokenizer?.type === 'Sequence' ? (json.pre_tokenizer.pretokenizers ?? []) : json.pre_tokenizer ? [json.pre_tokenizer] : [];
+    const metaspace = preTokenizers.find((p) => p?.type === 'Metaspace');
+    this.metaspacePrepends =
+      metaspace !== undefined &&
+      (metaspace.prepend_scheme === 'always' || metaspace.prepend_scheme === 'first' || (metaspace.prepend_scheme === undefined && metaspace.add_prefix_space !== false));
     // A ByteLevel or RoBERTa post-processor with trim_offsets (also inside a Sequence), which @huggingface/tokenizers does not apply.
     const processors: Json[] = json.post_processor?.type === 'Sequence' ? (json.post_processor.processors ?? []) : json.post_processor ? [json.post_processor] : [];
     const trimming = processors.find((p) => (p?.type === 'ByteLevel' || p?.type === 'RobertaProcessing') && p.trim_offsets === true);
@@ -246,7 +254,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
    * character's span. So one unmatched token never shifts or empties the spans after it.
    */
   private align(text: string, tokens: string[], offsets: Int32Array, from: number): void {
-    if (this.prependsSpace && text.length > 0) {
+    if ((this.prependsSpace || (this.metaspacePrepends && text[0] !== ' ')) && text.length > 0) {
       // Align against the text with the prepended '▁' (as a space), then map back: the inserted
       // character stands for the first one, as in HF's NormalizedString::prepend.
       this.alignText(` ${text}`, tokens, offsets, from);
