@@ -86,6 +86,7 @@ const gpt2Native = await (async () => {
 })();
 
 // Exactness over the whole corpus before timing anything.
+const sameIds = (ids, ref) => ids.length === ref.length && ids.every((id, k) => id === ref[k]);
 const reference = await hfNative.encodeBatch(texts, { addSpecialTokens: true });
 let agreeing = 0;
 let tokens = 0;
@@ -95,7 +96,7 @@ for (let i = 0; i < texts.length; i++) {
   idsPerDocument.push(ids);
   tokens += ids.length;
   const ref = reference[i].getIds();
-  if (ids.length === ref.length && ids.every((id, k) => id === ref[k])) agreeing++;
+  if (sameIds(ids, ref)) agreeing++;
 }
 const gpt2Reference = await gpt2Native.encodeBatch(texts, { addSpecialTokens: true });
 let gpt2Agreeing = 0;
@@ -104,7 +105,7 @@ for (let i = 0; i < texts.length; i++) {
   const ids = gpt2.encode(texts[i]).ids;
   gpt2Tokens += ids.length;
   const ref = gpt2Reference[i].getIds();
-  if (ids.length === ref.length && ids.every((id, k) => id === ref[k])) gpt2Agreeing++;
+  if (sameIds(ids, ref)) gpt2Agreeing++;
 }
 const idArrays = idsPerDocument.map((ids) => Array.from(ids));
 // Short inputs (sentences, chat turns), where the cost of each call counts more than the text's.
@@ -117,7 +118,7 @@ lines.forEach((line, i) => {
   const ids = ours.encode(line).ids;
   lineTokens += ids.length;
   const ref = lineReference[i].getIds();
-  if (ids.length === ref.length && ids.every((id, k) => id === ref[k])) linesAgreeing++;
+  if (sameIds(ids, ref)) linesAgreeing++;
 });
 
 // bitnet's rows run in a process of its own (bench/ours-child.mjs says why); so does the

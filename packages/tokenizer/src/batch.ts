@@ -467,9 +467,13 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
   const pairs = checkBatchArguments(op, texts, options);
   const threads = resolveThreads(op, options.threads);
   const addSpecialTokens = options.addSpecialTokens ?? true;
+  // Units per text (pair included): the chunk plan's sizes; their sum decides whether threads pay.
+  const lengths = new Int32Array(texts.length);
   let chars = 0;
-  for (const text of texts) chars += text.length;
-  if (pairs) for (const text of pairs) chars += text.length;
+  for (let i = 0; i < texts.length; i++) {
+    lengths[i] = texts[i].length + (pairs ? pairs[i].length : 0);
+    chars += lengths[i];
+  }
   const script = findWorkerScript();
   if (threads <= 1 || texts.length < 2 || chars < MIN_PARALLEL_CHARS || script === null) {
     return encodeSequentially(tokenizer, texts, pairs, addSpecialTokens);
@@ -492,7 +496,7 @@ export async function encodeBatchWithWorkers(tokenizer: SpecSource & object, tex
   }
   pool.begin();
   try {
-    return await runBatch(tokenizer, pool, texts, pairs, addSpecialTokens, workerCount, chars);
+    return await runBatch(tokenizer, pool, texts, pairs, addSpecialTokens, workerCount, lengths, chars);
   } finally {
     pool.end();
   }
@@ -505,14 +509,13 @@ async function runBatch(
   pairs: string[] | null,
   addSpecialTokens: boolean,
   workerCount: number,
+  lengths: Int32Array,
   chars: number,
 ): Promise<Encoding[]> {
   // Chunks of whole texts in one contiguous range per thread, claimed biggest first, the small
   // ones left at the end taken by whichever thread runs out first (batch-schedule.ts).
   const threadsUsed = workerCount + 1;
   const target = Math.max(MIN_CHUNK_CHARS, Math.ceil(chars / (threadsUsed * CHUNKS_PER_THREAD)));
-  const lengths = new Int32Array(texts.length);
-  for (let i = 0; i < texts.length; i++) lengths[i] = texts[i].length + (pairs ? pairs[i].length : 0);
   const plan = planChunks(lengths, threadsUsed, target);
   const { chunks, rangeStarts } = plan;
   const chunkCount = chunks.length / 2;

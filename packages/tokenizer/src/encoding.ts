@@ -107,7 +107,7 @@ export interface BlockSource {
 const LOCAL_BLOCKS: BlockSource = {
   blockBytes: 8 * 1024,
   newBlock() {
-    const block = new ArrayBuffer(8 * 1024);
+    const block = new ArrayBuffer(LOCAL_BLOCKS.blockBytes);
     markAsUntransferable(block);
     return block;
   },

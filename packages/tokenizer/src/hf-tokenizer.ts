@@ -23,6 +23,9 @@ function wellFormed(text: string): string {
   return /\p{Cs}/u.test(text) ? text.replace(/\p{Cs}/gu, '\ufffd') : text;
 }
 
+/** The second text of the probe that reads the pair template's layout (and stands in for an empty pair). */
+const PAIR_PROBE = 'b';
+
 export class HuggingFaceTokenizer implements Tokenizer {
   readonly kind = 'huggingface' as const;
   /** Why the fast path did not take this file. */
@@ -143,6 +146,9 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   private refreshTables(): void {
+    // Read from this.hf: a rebuilt tokenizer (added tokens) reads them again.
+    this.layouts.clear();
+    this.pairProbeIds = null;
     const vocab = this.hf.get_vocab(true);
     let size = 0;
     for (const id of vocab.values()) if (id >= size) size = id + 1;
@@ -354,18 +360,20 @@ export class HuggingFaceTokenizer implements Tokenizer {
    */
   private emptyPairProcessed(text: string, first: { ids: number[] }) {
     const layout = this.layout(true);
-    if (layout === null) return null;
-    const stand = this.hf.encode('b', { add_special_tokens: false }).ids;
-    const full = this.hf.encode(text, { text_pair: 'b', add_special_tokens: true, return_token_type_ids: true });
+    const stand = this.pairProbeIds;
+    if (layout === null || stand === null) return null;
+    const full = this.hf.encode(text, { text_pair: PAIR_PROBE, add_special_tokens: true, return_token_type_ids: true });
     const at = layout[0] + first.ids.length + layout[1];
     if (full.ids.length !== at + stand.length + layout[2] || !stand.every((id, k) => full.ids[at + k] === id)) return null;
-    full.ids = [...full.ids.slice(0, at), ...full.ids.slice(at + stand.length)];
-    full.tokens = [...full.tokens.slice(0, at), ...full.tokens.slice(at + stand.length)];
-    if (full.token_type_ids) full.token_type_ids = [...full.token_type_ids.slice(0, at), ...full.token_type_ids.slice(at + stand.length)];
+    full.ids.splice(at, stand.length);
+    full.tokens.splice(at, stand.length);
+    full.token_type_ids?.splice(at, stand.length);
     return full;
   }
 
   private layouts = new Map<string, [number, number, number] | null>();
+  /** The ids of PAIR_PROBE alone, read with the pair layout. */
+  private pairProbeIds: number[] | null = null;
 
   /**
    * How many tokens the post-processor puts before, between and after the sequences (fixed by its
@@ -377,10 +385,11 @@ export class HuggingFaceTokenizer implements Tokenizer {
     if (this.layouts.has(key)) return this.layouts.get(key)!;
     let result: [number, number, number] | null = null;
     const probeFirst = this.hf.encode('a', { add_special_tokens: false });
-    const probeSecond = pair ? this.hf.encode('b', { add_special_tokens: false }) : null;
-    const full = this.postProcessed('a', pair ? 'b' : undefined, true, probeFirst, probeSecond).ids;
+    const probeSecond = pair ? this.hf.encode(PAIR_PROBE, { add_special_tokens: false }) : null;
+    const full = this.postProcessed('a', pair ? PAIR_PROBE : undefined, true, probeFirst, probeSecond).ids;
     const a = probeFirst.ids;
     const b = probeSecond ? probeSecond.ids : [];
+    if (pair) this.pairProbeIds = b;
     const at = (list: number[], from: number) => {
       for (let p = from; p + list.length <= full.length; p++) if (list.every((id, k) => full[p + k] === id)) return p;
       return -1;
